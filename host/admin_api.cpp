@@ -1,0 +1,116 @@
+// GET/POST /admin/plugins, DELETE /admin/plugins/{name}.
+#include "admin_api.h"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Timestamp.h>
+
+#include <sstream>
+
+#include "keel/problem.h"
+
+namespace keel::host {
+
+namespace {
+
+std::string toJson(const Poco::Dynamic::Var& value) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(value, out);
+    return out.str();
+}
+
+Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
+    Poco::JSON::Object::Ptr plugin = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    plugin->set("name", status.name);
+    plugin->set("version", status.version);
+    plugin->set("description", status.description);
+    plugin->set("state", status.state);
+    plugin->set("file", status.file);
+    plugin->set("sha256", status.sha256);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(status.loadedAt.time_since_epoch()).count();
+    plugin->set("loaded_at",
+                Poco::DateTimeFormatter::format(Poco::Timestamp(micros), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT));
+    Poco::JSON::Array::Ptr requirements = new Poco::JSON::Array();
+    for (const auto& requirement : status.requirements) requirements->add(requirement);
+    plugin->set("dependencies", requirements);
+    Poco::JSON::Array::Ptr routes = new Poco::JSON::Array();
+    for (const auto& route : status.routes) routes->add(route);
+    plugin->set("routes", routes);
+    return plugin;
+}
+
+[[noreturn]] void badRequest(const std::string& detail) { throw HttpError(400, "Bad Request", detail); }
+
+}  // namespace
+
+std::vector<Route> adminRoutes(PluginManager& plugins) {
+    const std::vector<std::string> admin{kAdminListener};
+    std::vector<Route> routes;
+    routes.push_back(Route{"GET", "/admin/plugins",
+                           [&plugins](Request&, Response& response) {
+                               Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
+                               for (const auto& status : plugins.status()) list->add(describe(status));
+                               Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+                               body.set("plugins", list);
+                               response.sendJson(200, toJson(body));
+                           },
+                           admin});
+    routes.push_back(Route{
+        "POST", "/admin/plugins",
+        [&plugins](Request& request, Response& response) {
+            const auto contentType = request.header("Content-Type").value_or("");
+            if (contentType.rfind("application/json", 0) != 0) {
+                throw HttpError(415, "Unsupported Media Type", "send the plugin as application/json: {\"name\": \"hello\"}");
+            }
+            Poco::Dynamic::Var parsed;
+            try {
+                parsed = Poco::JSON::Parser().parse(request.body());
+            } catch (const Poco::Exception& error) {
+                badRequest("malformed JSON: " + error.message());
+            }
+            const auto object = parsed.extract<Poco::JSON::Object::Ptr>();
+            if (object.isNull()) badRequest("expected a JSON object with \"name\" or \"path\"");
+            std::string target;
+            if (object->has("name") && object->get("name").isString()) target = object->getValue<std::string>("name");
+            if (object->has("path") && object->get("path").isString()) target = object->getValue<std::string>("path");
+            if (target.empty()) badRequest("expected \"name\" (a plugin in plugins.dir) or \"path\" (a plugin file)");
+            if (object->has("name") && target.find('/') != std::string::npos) {
+                badRequest("\"name\" must not contain '/'; use \"path\" for a file");
+            }
+            std::string name;
+            try {
+                name = plugins.load(target);
+            } catch (const PluginStateError& error) {
+                throw HttpError(error.httpStatus(), "Plugin Not Loaded", error.what());
+            } catch (const PluginLoadError& error) {
+                throw HttpError(422, "Plugin Not Loaded", error.what());
+            } catch (const ConfigError& error) {
+                throw HttpError(422, "Plugin Not Loaded", error.what());
+            }
+            for (const auto& status : plugins.status()) {
+                if (status.name != name) continue;
+                response.sendJson(201, toJson(describe(status)));
+                response.setHeader("Location", "/admin/plugins/" + name);
+            }
+        },
+        admin});
+    routes.push_back(Route{"DELETE", "/admin/plugins/{name}",
+                           [&plugins](Request& request, Response& response) {
+                               const bool cascade = request.query("cascade").value_or("false") == "true";
+                               try {
+                                   plugins.unload(request.pathParameter("name"), cascade);
+                               } catch (const PluginStateError& error) {
+                                   throw HttpError(error.httpStatus(), error.httpStatus() == 404 ? "Not Found" : "Conflict",
+                                                   error.what());
+                               }
+                               response.setStatus(204);
+                           },
+                           admin});
+    return routes;
+}
+
+}  // namespace keel::host

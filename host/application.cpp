@@ -1,0 +1,297 @@
+// Start-up, the run loop and the shutdown sequence of the keel executable.
+#include "application.h"
+
+#include <Poco/Environment.h>
+#include <Poco/File.h>
+#include <Poco/Path.h>
+#include <Poco/Process.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IntValidator.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/OptionSet.h>
+#include <prometheus/registry.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "admin_api.h"
+#include "config_files.h"
+#include "config_store.h"
+#include "core_middleware.h"
+#include "dispatcher.h"
+#include "embedded_config.h"
+#include "host_settings.h"
+#include "http_listener.h"
+#include "keel/version.h"
+#include "log_manager.h"
+#include "plugin_library.h"
+#include "plugin_manager.h"
+#include "signal_watcher.h"
+
+extern char** environ;
+
+namespace keel::host {
+
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+constexpr int kExitStartup = 1;
+
+std::map<std::string, std::string> processEnvironment() {
+    std::map<std::string, std::string> variables;
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+        const std::string text(*entry);
+        const auto equals = text.find('=');
+        if (equals != std::string::npos) variables[text.substr(0, equals)] = text.substr(equals + 1);
+    }
+    return variables;
+}
+
+std::string executableDirectory() {
+    char buffer[4096];
+    const auto length = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    if (length <= 0) return ".";
+    buffer[length] = '\0';
+    return Poco::Path(buffer).parent().toString();
+}
+
+// Empty plugins.dir: the build tree (../plugins) or the installed layout (../lib/keel/plugins).
+std::string resolvePluginsDirectory(const std::string& configured) {
+    if (!configured.empty()) return configured;
+    const std::string base = executableDirectory();
+    for (const char* relative : {"../plugins", "../lib/keel/plugins"}) {
+        const std::string candidate = Poco::Path(base).resolve(Poco::Path(relative)).toString();
+        if (Poco::File(candidate).exists()) return candidate;
+    }
+    return Poco::Path(base).resolve(Poco::Path("../lib/keel/plugins")).toString();
+}
+
+std::string resolveRuntimeDirectory(const std::string& configured) {
+    std::string base = configured;
+    if (base.empty()) base = Poco::Environment::get("RUNTIME_DIRECTORY", "");
+    if (base.empty()) base = Poco::Path::temp();
+    return Poco::Path(base).makeDirectory().pushDirectory("keel-plugins-" + std::to_string(::getpid())).toString();
+}
+
+}  // namespace
+
+KeelApplication::KeelApplication() { setUnixOptions(true); }
+
+void KeelApplication::defineOptions(Poco::Util::OptionSet& options) {
+    ServerApplication::defineOptions(options);
+    auto callback = Poco::Util::OptionCallback<KeelApplication>(this, &KeelApplication::handleDefine);
+    options.addOption(Poco::Util::Option("config", "c", "Main configuration file (.ini or .properties); "
+                                                        "conf.d/ beside it is read too. Default: the embedded etc/keel.ini.")
+                          .argument("FILE")
+                          .repeatable(false)
+                          .callback(callback));
+    options.addOption(Poco::Util::Option("define", "D", "Set a configuration key, overriding every other source.")
+                          .argument("key=value")
+                          .repeatable(true)
+                          .callback(callback));
+    options.addOption(
+        Poco::Util::Option("check-config", "", "Validate the configuration (and plugins' keys), then exit.")
+            .callback(callback));
+    options.addOption(Poco::Util::Option("print-config", "",
+                                         "Print every effective value with its source (secrets redacted), then exit.")
+                          .callback(callback));
+    options.addOption(Poco::Util::Option("version", "v", "Print the version and SDK ABI, then exit.").callback(callback));
+    options.addOption(Poco::Util::Option("help", "h", "Print this help, then exit.").callback(callback));
+}
+
+void KeelApplication::handleDefine(const std::string& name, const std::string& value) {
+    if (name == "config") {
+        configFile_ = value;
+    } else if (name == "define") {
+        const auto equals = value.find('=');
+        if (equals == std::string::npos || equals == 0) {
+            usageError_ = "--define expects key=value, got '" + value + "'";
+            stopOptionsProcessing();
+            return;
+        }
+        defines_.emplace_back(value.substr(0, equals), value.substr(equals + 1));
+    } else if (name == "check-config") {
+        checkConfig_ = true;
+    } else if (name == "print-config") {
+        printConfig_ = true;
+    } else if (name == "version") {
+        versionRequested_ = true;
+        stopOptionsProcessing();
+    } else if (name == "help") {
+        helpRequested_ = true;
+        stopOptionsProcessing();
+    }
+}
+
+void KeelApplication::loadConfiguration(ConfigStore& store) const {
+    if (configFile_.empty()) {
+        loadConfigText(kEmbeddedConfiguration, "embedded etc/keel.ini", false, store);
+    } else {
+        loadConfigFile(configFile_, store);
+        const std::string directory =
+            Poco::Path(Poco::Path(configFile_).absolute()).parent().pushDirectory("conf.d").toString();
+        for (const auto& file : configDirectoryFiles(directory)) loadConfigFile(file, store);
+    }
+    store.setEnvironment(processEnvironment());
+    for (const auto& [key, value] : defines_) store.setDefine(key, value);
+}
+
+int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
+    LogManager logs;
+    logs.configure(spdlog::level::warn, LogFormat::Text);
+    prometheus::Registry registry;
+    HostStateImpl state(KEEL_VERSION);
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+    try {
+        const HostSettings settings = readHostSettings(store);
+        PluginManagerOptions options;
+        options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
+        options.privateDirectory = resolveRuntimeDirectory(settings.pluginsRuntimeDirectory);
+        PluginManager plugins(options, store, logs, registry, state);
+        const auto report = plugins.loadAll(settings.plugins, {}, true);
+        for (const auto& [name, reason] : report.failed) errors.push_back(reason);
+        Poco::File(options.privateDirectory).remove(true);
+    } catch (const std::exception& error) {
+        errors.emplace_back(error.what());
+    }
+    for (const auto& error : store.validateAll()) {
+        if (std::find(errors.begin(), errors.end(), error) == errors.end()) errors.push_back(error);
+    }
+    warnings = store.unknownKeyWarnings();
+
+    if (printConfig_) {
+        std::string section;
+        for (const auto& value : store.effective()) {
+            const std::string valueSection = value.key.substr(0, value.key.find('.'));
+            if (valueSection != section) {
+                std::cout << (section.empty() ? "" : "\n") << "# " << valueSection << " (" << value.owner << ")\n";
+                section = valueSection;
+            }
+            std::cout << value.key << " = " << value.value << "    # " << value.type << ", from " << value.source
+                      << ": " << value.description << "\n";
+        }
+    }
+    for (const auto& warning : warnings) std::cerr << "keel: warning: " << warning << "\n";
+    for (const auto& error : errors) std::cerr << "keel: error: " << error << "\n";
+    if (checkConfig_ && errors.empty()) {
+        std::cerr << "keel: configuration OK" << (configFile_.empty() ? "" : " (" + configFile_ + ")") << "\n";
+    }
+    return errors.empty() ? EXIT_OK : kExitConfig;
+}
+
+int KeelApplication::main(const std::vector<std::string>& arguments) {
+    if (!usageError_.empty()) {
+        std::cerr << "keel: " << usageError_ << "\n";
+        return kExitUsage;
+    }
+    if (helpRequested_) {
+        Poco::Util::HelpFormatter help(options());
+        help.setCommand(commandName());
+        help.setUsage("[--config FILE] [--define key=value ...] [--check-config | --print-config]");
+        help.setHeader("Keel, a plugin-based service host.");
+        help.setFooter("Environment: KEEL_<SECTION>_<KEY> (e.g. KEEL_SERVER_PORT) and classic names such as "
+                       "SERVER_PORT or DATABASE_URL. See docs/configuration.md.");
+        help.format(std::cout);
+        return EXIT_OK;
+    }
+    if (versionRequested_) {
+        std::cout << "keel " << KEEL_VERSION << " (SDK " << KEEL_SDK_VERSION_STRING << ", SDK ABI "
+                  << KEEL_SDK_ABI_VERSION << ", build " << hostBuildFingerprint() << ")\n";
+        return EXIT_OK;
+    }
+    if (!arguments.empty()) {
+        std::cerr << "keel: unexpected argument '" << arguments.front() << "' (see --help)\n";
+        return kExitUsage;
+    }
+
+    ConfigStore store;
+    declareHostSettings(store);
+    HostSettings settings;
+    try {
+        loadConfiguration(store);
+        if (checkConfig_ || printConfig_) return checkOrPrintConfig(store);
+        settings = readHostSettings(store);
+    } catch (const ConfigError& error) {
+        std::cerr << "keel: configuration error: " << error.what() << "\n";
+        return kExitConfig;
+    }
+
+    LogManager logs;
+    logs.configure(LogManager::parseLevel(settings.logLevel),
+                   settings.logFormat == "json" ? LogFormat::Json : LogFormat::Text);
+    auto logger = logs.logger("keel");
+    prometheus::Registry registry;
+    HostStateImpl state(KEEL_VERSION);
+
+    PluginManagerOptions options;
+    options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
+    options.privateDirectory = resolveRuntimeDirectory(settings.pluginsRuntimeDirectory);
+    options.drainTimeout = settings.drainTimeout;
+    options.stopTimeout = settings.stopTimeout;
+    std::vector<std::unique_ptr<HttpListener>> listeners;
+    int exitCode = EXIT_OK;
+    {
+        PluginManager plugins(options, store, logs, registry, state);
+        Dispatcher dispatcher(plugins);
+        SignalWatcher signals([&logger] {
+            logger->warn("SIGHUP received: live reconfiguration arrives with hot swap; nothing was changed");
+        });
+        try {
+            plugins.setHostContributions(adminRoutes(plugins), coreMiddleware(logs, options.listeners));
+            const ConnectionLimits limits{settings.readTimeout, settings.writeTimeout, settings.keepAliveTimeout,
+                                          settings.maxKeepAliveRequests, settings.maxBodySize};
+            for (const auto* listener : {&settings.publicListener, &settings.adminListener}) {
+                if (!listener->enabled) continue;
+                listeners.push_back(std::make_unique<HttpListener>(*listener, limits, dispatcher, logger));
+                listeners.back()->start();
+            }
+            logger->info("keel {} starting: plugins from {}", KEEL_VERSION, options.pluginsDirectory);
+            const auto report = plugins.loadAll(settings.plugins, settings.requiredPlugins);
+            for (const auto& warning : store.unknownKeyWarnings()) logger->warn("{}", warning);
+            state.setReady(true);
+            logger->info("keel ready: {} plugin(s) started, {} failed", report.started.size(), report.failed.size());
+        } catch (const ConfigError& error) {
+            logger->critical("configuration error: {}", error.what());
+            exitCode = kExitConfig;
+        } catch (const std::exception& error) {
+            logger->critical("start-up failed: {}", error.what());
+            exitCode = kExitStartup;
+        }
+
+        if (exitCode == EXIT_OK) {
+            signals.waitForShutdown();
+            // 1. Readiness turns false first; listeners keep accepting for the shutdown delay so a
+            //    load balancer sees /ready fail before connections are refused.
+            state.beginDrain();
+            logger->info("shutdown: draining (delay {}ms, timeout {}ms)", settings.shutdownDelay.count(),
+                         settings.shutdownTimeout.count());
+            std::this_thread::sleep_for(settings.shutdownDelay);
+        }
+        // 2. Stop accepting; 3. let in-flight requests finish within the shutdown timeout.
+        for (auto& listener : listeners) listener->stopAccepting();
+        if (!dispatcher.waitIdle(std::chrono::steady_clock::now() + settings.shutdownTimeout)) {
+            logger->error("shutdown: {} request(s) still running after {}ms; stopping anyway", dispatcher.inFlight(),
+                          settings.shutdownTimeout.count());
+            exitCode = exitCode == EXIT_OK ? kExitStartup : exitCode;
+        }
+        // 4. Tasks and plugins stop in reverse dependency order.
+        plugins.unloadAll();
+        listeners.clear();
+        logger->info("keel stopped after serving {} request(s)", dispatcher.served());
+    }
+    try {
+        Poco::File(options.privateDirectory).remove(true);
+    } catch (const Poco::Exception&) {
+        // Already gone, or never created: nothing to clean.
+    }
+    logs.flush();
+    return exitCode;
+}
+
+}  // namespace keel::host

@@ -1,0 +1,37 @@
+// The keel executable: command line, configuration, listeners, plugins and the shutdown
+// sequence, on top of Poco's ServerApplication (daemon, pid file and option handling).
+#pragma once
+
+#include <Poco/Util/ServerApplication.h>
+
+#include <string>
+#include <vector>
+
+namespace keel::host {
+
+class ConfigStore;
+
+class KeelApplication final : public Poco::Util::ServerApplication {
+public:
+    KeelApplication();
+
+protected:
+    void defineOptions(Poco::Util::OptionSet& options) override;
+    int main(const std::vector<std::string>& arguments) override;
+
+private:
+    void handleDefine(const std::string& name, const std::string& value);
+    // Loads the main file (or the embedded default), then conf.d, environment and --define.
+    void loadConfiguration(ConfigStore& store) const;
+    int checkOrPrintConfig(ConfigStore& store);
+
+    std::string configFile_;
+    std::vector<std::pair<std::string, std::string>> defines_;
+    bool helpRequested_ = false;
+    bool versionRequested_ = false;
+    bool checkConfig_ = false;
+    bool printConfig_ = false;
+    std::string usageError_;
+};
+
+}  // namespace keel::host

@@ -1,0 +1,210 @@
+// Layer resolution, validation and the messages operators read when configuration is wrong.
+#include "config_store.h"
+
+#include <Poco/String.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace keel::host {
+
+namespace {
+
+std::size_t editDistance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        current[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+        }
+        previous.swap(current);
+    }
+    return previous[b.size()];
+}
+
+}  // namespace
+
+void ConfigStore::setFromFile(const std::string& key, std::string value, ConfigSource source) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    files_[key] = ConfigEntry{std::move(value), std::move(source)};
+}
+
+void ConfigStore::setDefine(const std::string& key, std::string value) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    defines_[key] = ConfigEntry{std::move(value), ConfigSource{"--define " + key}};
+}
+
+void ConfigStore::setEnvironment(const std::map<std::string, std::string>& variables) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    environment_.clear();
+    for (const auto& [name, value] : variables) {
+        if (name.rfind("KEEL_", 0) == 0 || aliases_.count(name) != 0) environment_[name] = value;
+    }
+}
+
+void ConfigStore::addAlias(const std::string& variable, const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    aliases_[variable] = key;
+}
+
+void ConfigStore::clearFiles() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    files_.clear();
+}
+
+void ConfigStore::declare(const std::string& owner, const std::string& fullName, ConfigKey key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto existing = declarations_.find(fullName);
+    if (existing != declarations_.end() && existing->second.owner != owner) {
+        throw std::invalid_argument("configuration key " + fullName + " is already declared by " +
+                                    existing->second.owner);
+    }
+    declarations_[fullName] = Declaration{owner, std::move(key)};
+}
+
+void ConfigStore::undeclareOwner(const std::string& owner) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = declarations_.begin(); it != declarations_.end();) {
+        it = it->second.owner == owner ? declarations_.erase(it) : std::next(it);
+    }
+}
+
+std::string ConfigStore::environmentName(const std::string& fullName) {
+    std::string name = "KEEL_" + Poco::toUpper(fullName);
+    std::replace(name.begin(), name.end(), '.', '_');
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+}
+
+std::optional<ConfigEntry> ConfigStore::lookup(const std::string& fullName) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lookupLocked(fullName);
+}
+
+std::optional<ConfigEntry> ConfigStore::lookupLocked(const std::string& fullName) const {
+    if (const auto define = defines_.find(fullName); define != defines_.end()) return define->second;
+    const std::string variable = environmentName(fullName);
+    if (const auto env = environment_.find(variable); env != environment_.end()) {
+        return ConfigEntry{env->second, ConfigSource{"environment variable " + variable}};
+    }
+    for (const auto& [alias, key] : aliases_) {
+        if (key != fullName) continue;
+        if (const auto env = environment_.find(alias); env != environment_.end()) {
+            return ConfigEntry{env->second, ConfigSource{"environment variable " + alias}};
+        }
+    }
+    if (const auto file = files_.find(fullName); file != files_.end()) return file->second;
+    return std::nullopt;
+}
+
+std::string ConfigStore::validatedLocked(const std::string& fullName, const Declaration& declaration) const {
+    const auto entry = lookupLocked(fullName);
+    if (!entry) {
+        return validateConfigValue(declaration.key, fullName, declaration.key.defaultValue,
+                                   ConfigSource{"the default of " + declaration.owner});
+    }
+    return validateConfigValue(declaration.key, fullName, entry->value, entry->source);
+}
+
+Settings ConfigStore::settings(const std::string& section) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string prefix = section + ".";
+    std::map<std::string, std::string> values;
+    std::map<std::string, ConfigType> types;
+    for (const auto& [fullName, declaration] : declarations_) {
+        if (fullName.rfind(prefix, 0) != 0) continue;
+        const std::string relative = fullName.substr(prefix.size());
+        values[relative] = validatedLocked(fullName, declaration);
+        types[relative] = declaration.key.type;
+    }
+    return Settings(section, std::move(values), std::move(types));
+}
+
+std::vector<std::string> ConfigStore::validateAll() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> errors;
+    for (const auto& [fullName, declaration] : declarations_) {
+        try {
+            validatedLocked(fullName, declaration);
+        } catch (const ConfigError& error) {
+            errors.emplace_back(error.what());
+        }
+    }
+    return errors;
+}
+
+std::string ConfigStore::closestKey(const std::string& name) const {
+    std::string best;
+    std::size_t bestDistance = std::max<std::size_t>(3, name.size() / 3) + 1;
+    for (const auto& [fullName, declaration] : declarations_) {
+        const std::size_t distance = editDistance(name, fullName);
+        if (distance < bestDistance) {
+            bestDistance = distance;
+            best = fullName;
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> ConfigStore::unknownKeyWarnings() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> warnings;
+    auto warn = [&](const std::string& key, const std::string& source) {
+        const std::string closest = closestKey(key);
+        warnings.push_back("unknown configuration key " + key + " (from " + source + ")" +
+                           (closest.empty() ? std::string("; no loaded plugin declares it")
+                                            : "; did you mean " + closest + "?"));
+    };
+    for (const auto* layer : {&files_, &defines_}) {
+        for (const auto& [key, entry] : *layer) {
+            if (declarations_.count(key) == 0) warn(key, entry.source.description);
+        }
+    }
+    for (const auto& [variable, value] : environment_) {
+        if (const auto alias = aliases_.find(variable); alias != aliases_.end()) {
+            if (declarations_.count(alias->second) == 0) warn(alias->second, "environment variable " + variable);
+            continue;
+        }
+        bool known = false;
+        for (const auto& [fullName, declaration] : declarations_) {
+            known = known || environmentName(fullName) == variable;
+        }
+        if (known) continue;
+        // Suggest the key whose variable name is closest.
+        std::string best;
+        std::size_t bestDistance = 4;
+        for (const auto& [fullName, declaration] : declarations_) {
+            const std::size_t distance = editDistance(variable, environmentName(fullName));
+            if (distance < bestDistance) {
+                bestDistance = distance;
+                best = environmentName(fullName);
+            }
+        }
+        warnings.push_back("unknown environment variable " + variable +
+                           (best.empty() ? std::string("; no loaded plugin declares a matching key")
+                                         : "; did you mean " + best + "?"));
+    }
+    return warnings;
+}
+
+std::vector<EffectiveConfigValue> ConfigStore::effective() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<EffectiveConfigValue> values;
+    for (const auto& [fullName, declaration] : declarations_) {
+        const auto entry = lookupLocked(fullName);
+        EffectiveConfigValue value;
+        value.key = fullName;
+        value.value = entry ? entry->value : declaration.key.defaultValue;
+        value.source = entry ? entry->source.description : "default";
+        if (declaration.key.secret && !value.value.empty()) value.value = "<redacted>";
+        value.owner = declaration.owner;
+        value.type = configTypeName(declaration.key.type);
+        value.description = declaration.key.description;
+        values.push_back(std::move(value));
+    }
+    return values;
+}
+
+}  // namespace keel::host

@@ -1,0 +1,81 @@
+// The layered configuration: every raw value with where it came from, every declared key with its
+// owner, and the rules that turn the two into validated Settings. Precedence, highest first:
+// --define, KEEL_<SECTION>_<KEY>, a classic alias (SERVER_PORT...), files in load order
+// (later wins), the declared default. Lookups are lazy, so keys declared by a plugin loaded later
+// still see the environment. Thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keel/config.h"
+
+namespace keel::host {
+
+struct ConfigEntry {
+    std::string value;
+    ConfigSource source;
+};
+
+struct EffectiveConfigValue {
+    std::string key;
+    std::string value;  // "<redacted>" for secrets
+    std::string source;
+    std::string owner;
+    std::string type;
+    std::string description;
+};
+
+class ConfigStore {
+public:
+    // Values from a file (in file order: a later call wins over an earlier one).
+    void setFromFile(const std::string& key, std::string value, ConfigSource source);
+    void setDefine(const std::string& key, std::string value);
+    // Takes the variables that can configure Keel: KEEL_* and the classic aliases.
+    void setEnvironment(const std::map<std::string, std::string>& variables);
+    void addAlias(const std::string& variable, const std::string& key);
+    const std::map<std::string, std::string>& aliases() const { return aliases_; }
+    // Drops file and define layers (before re-reading configuration on reload).
+    void clearFiles();
+
+    // Declares `fullName` for `owner`; a second owner of the same key throws std::invalid_argument.
+    void declare(const std::string& owner, const std::string& fullName, ConfigKey key);
+    void undeclareOwner(const std::string& owner);
+
+    // The raw effective value of a key (declared or not), highest layer first; nullopt when unset.
+    std::optional<ConfigEntry> lookup(const std::string& fullName) const;
+
+    // Validates every declared key under `section.` and returns them relative to the section.
+    // Throws ConfigError for the first bad value.
+    Settings settings(const std::string& section) const;
+    // Validates every declared key; returns every error (empty when all are good).
+    std::vector<std::string> validateAll() const;
+    // "unknown configuration key X (from F:L); did you mean Y?" for every set but undeclared key.
+    std::vector<std::string> unknownKeyWarnings() const;
+    std::vector<EffectiveConfigValue> effective() const;
+
+    // KEEL_SERVER_READ_TIMEOUT for server.read_timeout.
+    static std::string environmentName(const std::string& fullName);
+    // The declared key closest to `name` by edit distance, "" when none is close.
+    std::string closestKey(const std::string& name) const;
+
+private:
+    struct Declaration {
+        std::string owner;
+        ConfigKey key;
+    };
+    std::optional<ConfigEntry> lookupLocked(const std::string& fullName) const;
+    std::string validatedLocked(const std::string& fullName, const Declaration& declaration) const;
+
+    mutable std::mutex mutex_;
+    std::map<std::string, ConfigEntry> files_;
+    std::map<std::string, ConfigEntry> defines_;
+    std::map<std::string, std::string> environment_;
+    std::map<std::string, std::string> aliases_;  // variable -> key
+    std::map<std::string, Declaration> declarations_;
+};
+
+}  // namespace keel::host

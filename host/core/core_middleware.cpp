@@ -1,0 +1,82 @@
+// Request id, access log and recovery: the middleware every request passes, whatever is loaded.
+#include "core_middleware.h"
+
+#include <Poco/UUIDGenerator.h>
+
+#include <chrono>
+
+#include "keel/request_context.h"
+#include "pipeline.h"
+
+namespace keel::host {
+
+bool isAcceptableRequestId(const std::string& id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+    }
+    return true;
+}
+
+std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::string>& listeners) {
+    std::vector<Middleware> middleware;
+
+    middleware.push_back(Middleware{
+        "request-id", kRequestIdOrder,
+        [](Request& request, Response& response, const Next& next) {
+            const auto offered = request.header("X-Request-ID");
+            request.setRequestId(offered && isAcceptableRequestId(*offered)
+                                     ? *offered
+                                     : Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
+            RequestContext context;
+            context.requestId = request.requestId();
+            RequestContextScope scope(&context);
+            next();
+            response.setHeader("X-Request-ID", request.requestId());
+        },
+        listeners});
+
+    auto access = logs.accessLogger();
+    middleware.push_back(Middleware{
+        "access-log", kAccessLogOrder,
+        [access, &logs](Request& request, Response& response, const Next& next) {
+            const auto started = std::chrono::steady_clock::now();
+            next();
+            const double millis =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            const std::string route = request.routePattern().empty() ? "unmatched" : request.routePattern();
+            const RequestContext* context = currentRequestContext();
+            const std::string traceId = context != nullptr ? context->traceId : "";
+            char duration[32];
+            std::snprintf(duration, sizeof duration, "%.3f", millis);
+            if (logs.format() == LogFormat::Json) {
+                access->info(
+                    "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
+                    "\"duration_ms\":{},\"bytes\":{},\"remote\":\"{}\"{}",
+                    escapeJson(request.requestId()), escapeJson(request.listener()), escapeJson(request.method()),
+                    escapeJson(route), response.status(), duration, response.body().size(),
+                    escapeJson(request.remoteAddress()),
+                    traceId.empty() ? std::string() : ",\"trace_id\":\"" + traceId + "\"");
+            } else {
+                access->info("request_id={} listener={} method={} route={} status={} duration_ms={} bytes={} remote={}{}",
+                             request.requestId(), request.listener(), request.method(), route, response.status(),
+                             duration, response.body().size(), request.remoteAddress(),
+                             traceId.empty() ? std::string() : " trace_id=" + traceId);
+            }
+        },
+        listeners});
+
+    auto errors = logs.logger("keel");
+    middleware.push_back(Middleware{"recovery", kRecoveryOrder,
+                                    [errors](Request& request, Response& response, const Next& next) {
+                                        try {
+                                            next();
+                                        } catch (...) {
+                                            answerException(std::current_exception(), request, response, *errors);
+                                        }
+                                    },
+                                    listeners});
+    return middleware;
+}
+
+}  // namespace keel::host

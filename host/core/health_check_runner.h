@@ -1,0 +1,33 @@
+// Runs health checks in parallel, each cut at its own timeout. A check still hanging from an
+// earlier run is not started again (so a stuck dependency cannot pile up threads); it reports
+// fail until it returns. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "keel/health.h"
+
+namespace keel::host {
+
+struct HealthCheckEntry {
+    std::string plugin;
+    HealthCheck check;
+    // Keeps the check's code mapped while it runs, even past its timeout.
+    std::shared_ptr<const void> pin;
+};
+
+class HealthCheckRunner {
+public:
+    std::vector<HealthCheckReport> run(const std::vector<HealthCheckEntry>& entries);
+
+private:
+    struct Execution;
+    std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<Execution>> running_;  // by "plugin/check"
+};
+
+}  // namespace keel::host

@@ -1,0 +1,32 @@
+// Readiness and drain state shared by the application, the dispatcher and the health plugin.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "keel/health.h"
+
+namespace keel::host {
+
+class HostStateImpl final : public HostState {
+public:
+    explicit HostStateImpl(std::string version)
+        : version_(std::move(version)), startedAt_(std::chrono::system_clock::now()) {}
+
+    bool ready() const override { return ready_.load() && !draining_.load(); }
+    bool draining() const override { return draining_.load(); }
+    std::chrono::system_clock::time_point startedAt() const override { return startedAt_; }
+    std::string version() const override { return version_; }
+
+    void setReady(bool ready) { ready_.store(ready); }
+    void beginDrain() { draining_.store(true); }
+
+private:
+    std::string version_;
+    std::chrono::system_clock::time_point startedAt_;
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> draining_{false};
+};
+
+}  // namespace keel::host

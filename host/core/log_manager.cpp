@@ -1,0 +1,156 @@
+// Text and JSON line formats. JSON is built by a formatter of our own because a set_pattern
+// JSON breaks on a quote in the message (PITFALLS.md).
+#include "log_manager.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "keel/request_context.h"
+
+namespace keel::host {
+
+std::string escapeJson(const std::string& text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (unsigned char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buffer[8];
+                    std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+                    out += buffer;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out;
+}
+
+namespace {
+
+std::string isoTime(spdlog::log_clock::time_point time) {
+    const auto since = time.time_since_epoch();
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - seconds).count();
+    const std::time_t raw = seconds.count();
+    std::tm utc{};
+    gmtime_r(&raw, &utc);
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+    return buffer;
+}
+
+constexpr const char* kAccessLoggerName = "access";
+
+// One line per message. The access log's messages are preformatted: key=value pairs (text) or
+// JSON members (json), so its fields stay fields.
+class LineFormatter final : public spdlog::formatter {
+public:
+    explicit LineFormatter(LogFormat format) : format_(format) {}
+
+    void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) override {
+        const std::string text(message.payload.data(), message.payload.size());
+        const std::string level(spdlog::level::to_string_view(message.level).data(),
+                                spdlog::level::to_string_view(message.level).size());
+        const std::string logger(message.logger_name.data(), message.logger_name.size());
+        const bool preformatted = logger == kAccessLoggerName;
+        const RequestContext* context = currentRequestContext();
+        std::string line;
+        if (format_ == LogFormat::Json) {
+            line = "{\"time\":\"" + isoTime(message.time) + "\",\"level\":\"" + level + "\",\"logger\":\"" +
+                   escapeJson(logger) + "\"";
+            if (preformatted) {
+                line += "," + text;
+            } else {
+                line += ",\"message\":\"" + escapeJson(text) + "\"";
+            }
+            if (context != nullptr && !preformatted) {
+                if (!context->requestId.empty()) line += ",\"request_id\":\"" + escapeJson(context->requestId) + "\"";
+                if (!context->traceId.empty()) line += ",\"trace_id\":\"" + context->traceId + "\"";
+                if (!context->spanId.empty()) line += ",\"span_id\":\"" + context->spanId + "\"";
+            }
+            line += "}\n";
+        } else {
+            line = isoTime(message.time) + " " + level + " [" + logger + "] " + text;
+            if (context != nullptr && !preformatted) {
+                if (!context->requestId.empty()) line += " request_id=" + context->requestId;
+                if (!context->traceId.empty()) line += " trace_id=" + context->traceId;
+                if (!context->spanId.empty()) line += " span_id=" + context->spanId;
+            }
+            line += "\n";
+        }
+        out.append(line.data(), line.data() + line.size());
+    }
+
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<LineFormatter>(format_); }
+
+private:
+    LogFormat format_;
+};
+
+}  // namespace
+
+LogManager::LogManager() : LogManager(std::make_shared<spdlog::sinks::stderr_sink_mt>()) {}
+
+LogManager::LogManager(spdlog::sink_ptr sink) : sink_(std::move(sink)) { configure(level_, format_); }
+
+void LogManager::configure(spdlog::level::level_enum level, LogFormat format) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    level_ = level;
+    format_ = format;
+    sink_->set_formatter(std::make_unique<LineFormatter>(format));
+    for (auto& [name, logger] : loggers_) logger->set_level(level);
+    if (access_) access_->set_level(level);
+}
+
+LogFormat LogManager::format() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return format_;
+}
+
+spdlog::level::level_enum LogManager::parseLevel(const std::string& name) {
+    for (int level = spdlog::level::trace; level <= spdlog::level::off; ++level) {
+        const auto view = spdlog::level::to_string_view(static_cast<spdlog::level::level_enum>(level));
+        if (name == std::string(view.data(), view.size())) return static_cast<spdlog::level::level_enum>(level);
+    }
+    if (name == "warning") return spdlog::level::warn;
+    if (name == "error") return spdlog::level::err;
+    throw std::invalid_argument("unknown log level '" + name + "'");
+}
+
+std::shared_ptr<spdlog::logger> LogManager::logger(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& logger = loggers_[name];
+    if (!logger) {
+        logger = std::make_shared<spdlog::logger>(name, sink_);
+        logger->set_level(level_);
+        logger->flush_on(spdlog::level::warn);
+    }
+    return logger;
+}
+
+std::shared_ptr<spdlog::logger> LogManager::accessLogger() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!access_) {
+        access_ = std::make_shared<spdlog::logger>(kAccessLoggerName, sink_);
+        access_->set_level(level_);
+    }
+    return access_;
+}
+
+void LogManager::flush() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sink_->flush();
+}
+
+}  // namespace keel::host

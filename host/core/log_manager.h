@@ -1,0 +1,47 @@
+// Creates every logger in the process (host, access log, one per plugin) on host-owned sinks, so
+// no logger or sink code lives in a plugin (PITFALLS.md), and applies log.level/log.format.
+// Thread-safe.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace keel::host {
+
+enum class LogFormat { Text, Json };
+
+class LogManager {
+public:
+    // Logs to standard error.
+    LogManager();
+    // Logs to `sink` (tests capture lines with an ostream sink).
+    explicit LogManager(spdlog::sink_ptr sink);
+
+    void configure(spdlog::level::level_enum level, LogFormat format);
+    LogFormat format() const;
+    // Throws std::invalid_argument for an unknown name ("trace" ... "off").
+    static spdlog::level::level_enum parseLevel(const std::string& name);
+
+    // The logger `name`, created on first use.
+    std::shared_ptr<spdlog::logger> logger(const std::string& name);
+    // The access log: its messages are preformatted fields (key=value or JSON members).
+    std::shared_ptr<spdlog::logger> accessLogger();
+    void flush();
+
+private:
+    mutable std::mutex mutex_;
+    spdlog::sink_ptr sink_;
+    spdlog::level::level_enum level_ = spdlog::level::info;
+    LogFormat format_ = LogFormat::Text;
+    std::map<std::string, std::shared_ptr<spdlog::logger>> loggers_;
+    std::shared_ptr<spdlog::logger> access_;
+};
+
+// Escapes `text` for a JSON string body (no quotes added).
+std::string escapeJson(const std::string& text);
+
+}  // namespace keel::host

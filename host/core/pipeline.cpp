@@ -1,0 +1,129 @@
+// Snapshot construction (route conflicts found before publishing) and the request chain.
+#include "pipeline.h"
+
+#include <algorithm>
+
+#include "keel/problem.h"
+
+namespace keel::host {
+
+PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contributors,
+                                   std::shared_ptr<spdlog::logger> logger)
+    : logger_(std::move(logger)) {
+    std::map<std::string, std::map<std::string, std::string>> owners;  // listener -> "METHOD pattern" -> plugin
+    for (const auto& contributor : contributors) {
+        pins_.push_back(contributor.pin);
+        for (const auto& route : *contributor.routes) {
+            for (const auto& listener : route.listeners) {
+                try {
+                    listeners_[listener].router.add(route.method, route.pattern,
+                                                    RouteTarget{&route.handler, contributor.name});
+                } catch (const std::invalid_argument& error) {
+                    throw std::invalid_argument("plugin " + contributor.name + ": " + error.what() +
+                                                " on listener " + listener);
+                }
+            }
+        }
+        for (const auto& middleware : *contributor.middleware) {
+            for (const auto& listener : middleware.listeners) {
+                listeners_[listener].middleware.push_back(MiddlewareEntry{contributor.name, &middleware});
+            }
+        }
+    }
+    for (auto& [listener, pipeline] : listeners_) {
+        // Stable, and deterministic for equal orders: by plugin name, then registration order.
+        std::stable_sort(pipeline.middleware.begin(), pipeline.middleware.end(), [](const auto& a, const auto& b) {
+            if (a.middleware->order != b.middleware->order) return a.middleware->order < b.middleware->order;
+            return a.plugin < b.plugin;
+        });
+    }
+}
+
+namespace {
+thread_local const PipelineSnapshot* threadSnapshot = nullptr;
+}  // namespace
+
+const PipelineSnapshot* currentThreadSnapshot() { return threadSnapshot; }
+void setCurrentThreadSnapshot(const PipelineSnapshot* snapshot) { threadSnapshot = snapshot; }
+
+bool PipelineSnapshot::references(const void* plugin) const {
+    for (const auto& pin : pins_) {
+        if (pin.get() == plugin) return true;
+    }
+    return false;
+}
+
+std::vector<std::string> PipelineSnapshot::middlewareOrder(const std::string& listener) const {
+    std::vector<std::string> names;
+    const auto found = listeners_.find(listener);
+    if (found == listeners_.end()) return names;
+    for (const auto& entry : found->second.middleware) names.push_back(entry.middleware->name);
+    return names;
+}
+
+void answerException(std::exception_ptr error, Request& request, Response& response, spdlog::logger& logger) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const HttpError& httpError) {
+        response.clear();
+        writeProblem(response, httpError.problem());
+    } catch (const std::exception& exception) {
+        logger.error("unhandled exception in {} {}: {}", request.method(),
+                     request.routePattern().empty() ? "(unmatched)" : request.routePattern(), exception.what());
+        response.clear();
+        writeProblem(response, Problem{500, "Internal Server Error",
+                                       "the server failed to handle the request; request id " + request.requestId(),
+                                       "about:blank", {}});
+    } catch (...) {
+        logger.error("unhandled non-standard exception in {} {}", request.method(), request.routePattern());
+        response.clear();
+        writeProblem(response, Problem{500, "Internal Server Error",
+                                       "the server failed to handle the request; request id " + request.requestId(),
+                                       "about:blank", {}});
+    }
+}
+
+void PipelineSnapshot::handle(Request& request, Response& response) const {
+    const auto found = listeners_.find(request.listener());
+    try {
+        if (found == listeners_.end()) {
+            writeProblem(response, Problem{404, "Not Found", "no route for " + request.path(), "about:blank", {}});
+            return;
+        }
+        auto match = found->second.router.match(request.method(), request.path());
+        if (match.target != nullptr) {
+            request.setRoutePattern(match.pattern);
+            request.setPathParameters(std::move(match.parameters));
+        }
+        runChain(found->second, 0, request, response, match.target, match.allowedMethods);
+    } catch (...) {
+        answerException(std::current_exception(), request, response, *logger_);
+    }
+}
+
+void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t index, Request& request,
+                                Response& response, const RouteTarget* target,
+                                const std::set<std::string>& allowed) const {
+    if (index < pipeline.middleware.size()) {
+        const Next next = [&, index] { runChain(pipeline, index + 1, request, response, target, allowed); };
+        pipeline.middleware[index].middleware->run(request, response, next);
+        return;
+    }
+    if (target != nullptr) {
+        (*target->handler)(request, response);
+        return;
+    }
+    if (!allowed.empty()) {
+        std::string allow;
+        for (const auto& method : allowed) allow += (allow.empty() ? "" : ", ") + method;
+        writeProblem(response, Problem{405, "Method Not Allowed",
+                                       "method " + request.method() + " is not allowed for " + request.path() +
+                                           "; allowed: " + allow,
+                                       "about:blank", {}});
+        response.setHeader("Allow", allow);
+        return;
+    }
+    writeProblem(response, Problem{404, "Not Found", "no route for " + request.path(), "about:blank", {}});
+}
+
+}  // namespace keel::host

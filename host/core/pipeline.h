@@ -1,0 +1,79 @@
+// The routing state of one moment: per listener, a router and the ordered middleware, plus pins
+// on every plugin whose code they reference. Immutable once built; requests share it.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keel/registrar.h"
+#include "router.h"
+
+namespace keel::host {
+
+struct RouteTarget {
+    const Handler* handler;
+    std::string plugin;
+};
+
+struct MiddlewareEntry {
+    std::string plugin;
+    const Middleware* middleware;
+};
+
+// A contributor to a snapshot: a plugin (or the host itself) with its registrations.
+struct PipelineContributor {
+    std::string name;
+    const std::vector<Route>* routes;
+    const std::vector<Middleware>* middleware;
+    std::shared_ptr<const void> pin;
+};
+
+class PipelineSnapshot {
+public:
+    // Throws std::invalid_argument on conflicting routes, naming both plugins.
+    PipelineSnapshot(const std::vector<PipelineContributor>& contributors, std::shared_ptr<spdlog::logger> logger);
+
+    // Runs the listener's middleware and the matched handler (or the 404/405 problem).
+    // Exceptions that escape every middleware become a 500 here, as a last resort.
+    void handle(Request& request, Response& response) const;
+
+    // Middleware names in run order, for tests and /admin.
+    std::vector<std::string> middlewareOrder(const std::string& listener) const;
+    bool hasListener(const std::string& listener) const { return listeners_.count(listener) != 0; }
+
+    // Requests running on this snapshot. Unloading a plugin waits until no request runs on a
+    // snapshot that references it; holding the snapshot without running (as a request that
+    // unloads a plugin does) does not count.
+    void enter() const { active_.fetch_add(1); }
+    void leave() const { active_.fetch_sub(1); }
+    int active() const { return active_.load(); }
+    bool references(const void* plugin) const;
+
+private:
+    struct ListenerPipeline {
+        Router<RouteTarget> router;
+        std::vector<MiddlewareEntry> middleware;
+    };
+    void runChain(const ListenerPipeline& pipeline, std::size_t index, Request& request, Response& response,
+                  const RouteTarget* target, const std::set<std::string>& allowed) const;
+
+    std::map<std::string, ListenerPipeline> listeners_;
+    std::vector<std::shared_ptr<const void>> pins_;
+    std::shared_ptr<spdlog::logger> logger_;
+    mutable std::atomic<int> active_{0};
+};
+
+// The snapshot the calling thread's request runs on, or nullptr outside a request.
+const PipelineSnapshot* currentThreadSnapshot();
+void setCurrentThreadSnapshot(const PipelineSnapshot* snapshot);
+
+// Answers a problem for an exception escaping a handler: HttpError keeps its problem, anything
+// else is logged with the request and becomes a bare 500.
+void answerException(std::exception_ptr error, Request& request, Response& response, spdlog::logger& logger);
+
+}  // namespace keel::host

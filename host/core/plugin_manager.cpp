@@ -1,0 +1,493 @@
+// Plugin lifecycles: dependency order, the registrar and context plugins see, and unloading that
+// waits for the last request on the old code before the library is closed.
+#include "plugin_manager.h"
+
+#include <Poco/File.h>
+#include <Poco/Path.h>
+
+#include <algorithm>
+#include <functional>
+#include <thread>
+
+#include "core_middleware.h"
+
+namespace keel::host {
+
+namespace {
+
+// Sections the host owns; a plugin may not take them as its name.
+const std::set<std::string> kReservedSections = {"server", "admin", "log", "plugins", "keel", "database",
+                                                 "tracing", "features", "host"};
+
+std::string describeRoute(const Route& route) {
+    std::string listeners;
+    for (const auto& listener : route.listeners) listeners += (listeners.empty() ? "" : ",") + listener;
+    return route.method + " " + route.pattern + " (" + listeners + ")";
+}
+
+// Records a plugin's registrations during configure().
+class ManagedRegistrar final : public Registrar {
+public:
+    ManagedRegistrar(LoadedPlugin& plugin, ConfigStore& config, const std::vector<std::string>& listeners)
+        : plugin_(plugin), config_(config), listeners_(listeners) {}
+
+    void declare(ConfigKey key) override {
+        if (key.name.empty()) throw std::invalid_argument("a configuration key needs a name");
+        const std::string fullName = plugin_.name() + "." + key.name;
+        config_.declare(plugin_.name(), fullName, std::move(key));
+    }
+    const Settings& settings() override {
+        plugin_.settings = config_.settings(plugin_.name());
+        return plugin_.settings;
+    }
+    void addRoute(Route route) override {
+        if (!route.handler) throw std::invalid_argument("route " + route.method + " " + route.pattern + " has no handler");
+        checkListeners(route.listeners, "route " + route.pattern);
+        plugin_.contributions.routes.push_back(std::move(route));
+    }
+    void addMiddleware(Middleware middleware) override {
+        if (middleware.order < kFirstPluginMiddlewareOrder) {
+            throw std::invalid_argument("middleware " + middleware.name + " has order " +
+                                        std::to_string(middleware.order) + "; plugin middleware must use " +
+                                        std::to_string(kFirstPluginMiddlewareOrder) +
+                                        " or above (lower orders belong to the host)");
+        }
+        if (!middleware.run) throw std::invalid_argument("middleware " + middleware.name + " has no function");
+        checkListeners(middleware.listeners, "middleware " + middleware.name);
+        plugin_.contributions.middleware.push_back(std::move(middleware));
+    }
+    void addPeriodicTask(PeriodicTask task) override {
+        if (task.interval.count() <= 0) throw std::invalid_argument("periodic task " + task.name + " needs an interval > 0");
+        if (!task.run) throw std::invalid_argument("periodic task " + task.name + " has no function");
+        plugin_.contributions.periodicTasks.push_back(std::move(task));
+    }
+    void addLongRunningTask(LongRunningTask task) override {
+        if (!task.run) throw std::invalid_argument("task " + task.name + " has no function");
+        plugin_.contributions.longRunningTasks.push_back(std::move(task));
+    }
+    void addHealthCheck(HealthCheck check) override {
+        if (check.name.empty() || !check.run) throw std::invalid_argument("a health check needs a name and a function");
+        if (check.timeout.count() <= 0) throw std::invalid_argument("health check " + check.name + " needs a timeout > 0");
+        for (const auto& existing : plugin_.contributions.healthChecks) {
+            if (existing.name == check.name) throw std::invalid_argument("health check " + check.name + " is registered twice");
+        }
+        plugin_.contributions.healthChecks.push_back(std::move(check));
+    }
+    Metrics& metrics() override { return *plugin_.metrics; }
+    std::shared_ptr<spdlog::logger> logger() override { return plugin_.logger; }
+    void provideService(const std::string& name, const std::string& interfaceId,
+                        std::shared_ptr<void> service) override {
+        if (!service) throw std::invalid_argument("service " + name + " is null");
+        if (!plugin_.contributions.services.emplace(name, ServiceEntry{interfaceId, std::move(service)}).second) {
+            throw std::invalid_argument("service " + name + " is provided twice");
+        }
+    }
+
+private:
+    void checkListeners(const std::vector<std::string>& listeners, const std::string& what) const {
+        for (const auto& listener : listeners) {
+            if (std::find(listeners_.begin(), listeners_.end(), listener) == listeners_.end()) {
+                throw std::invalid_argument(what + " names an unknown listener '" + listener + "'");
+            }
+        }
+    }
+
+    LoadedPlugin& plugin_;
+    ConfigStore& config_;
+    const std::vector<std::string>& listeners_;
+};
+
+}  // namespace
+
+// What start() receives.
+class ManagedPluginContext final : public Context {
+public:
+    ManagedPluginContext(LoadedPlugin& plugin, PluginManager& manager) : plugin_(plugin), manager_(manager) {}
+
+    const Settings& settings() const override { return plugin_.settings; }
+    std::shared_ptr<spdlog::logger> logger() const override { return plugin_.logger; }
+    HealthChecks& healthChecks() override { return manager_; }
+    const HostState& hostState() const override { return manager_.hostState_; }
+    std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) override {
+        return manager_.findService(name, interfaceId);
+    }
+
+private:
+    LoadedPlugin& plugin_;
+    PluginManager& manager_;
+};
+
+PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, LogManager& logs,
+                             prometheus::Registry& registry, const HostState& hostState)
+    : options_(std::move(options)),
+      config_(config),
+      logs_(logs),
+      registry_(registry),
+      hostState_(hostState),
+      logger_(logs.logger("keel")),
+      hostContributions_(std::make_shared<PluginContributions>()) {
+    publishSnapshot();
+}
+
+PluginManager::~PluginManager() { unloadAll(); }
+
+void PluginManager::setHostContributions(std::vector<Route> routes, std::vector<Middleware> middleware) {
+    auto contributions = std::make_shared<PluginContributions>();
+    contributions->routes = std::move(routes);
+    contributions->middleware = std::move(middleware);
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        hostContributions_ = contributions;
+    }
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    publishSnapshot();
+}
+
+std::string PluginManager::resolvePath(const std::string& nameOrPath) const {
+    if (nameOrPath.find('/') != std::string::npos) return nameOrPath;
+    return Poco::Path(options_.pluginsDirectory).makeDirectory().setFileName(nameOrPath + ".so").toString();
+}
+
+std::vector<std::shared_ptr<LoadedPlugin>> PluginManager::loadedPlugins() const {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    return plugins_;
+}
+
+std::vector<std::string> PluginManager::loadedNames() const {
+    std::vector<std::string> names;
+    for (const auto& plugin : loadedPlugins()) names.push_back(plugin->name());
+    return names;
+}
+
+std::shared_ptr<const PipelineSnapshot> PluginManager::buildSnapshot(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) const {
+    std::shared_ptr<PluginContributions> host;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        host = hostContributions_;
+    }
+    std::vector<PipelineContributor> contributors;
+    contributors.push_back({"keel", &host->routes, &host->middleware, host});
+    for (const auto& plugin : plugins) {
+        contributors.push_back(
+            {plugin->name(), &plugin->contributions.routes, &plugin->contributions.middleware, plugin});
+    }
+    return std::make_shared<const PipelineSnapshot>(contributors, logger_);
+}
+
+void PluginManager::publishSnapshot() {
+    auto next = buildSnapshot(loadedPlugins());
+    published_.erase(std::remove_if(published_.begin(), published_.end(), [](const auto& s) { return s.expired(); }),
+                     published_.end());
+    published_.push_back(next);
+    std::atomic_store(&snapshot_, std::move(next));
+}
+
+bool PluginManager::waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline) {
+    const PipelineSnapshot* own = currentThreadSnapshot();  // an admin request unloading this plugin
+    while (true) {
+        bool busy = false;
+        for (const auto& weak : published_) {
+            const auto snapshot = weak.lock();
+            if (!snapshot || !snapshot->references(&plugin)) continue;
+            busy = busy || snapshot->active() > (snapshot.get() == own ? 1 : 0);
+        }
+        if (!busy) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+std::shared_ptr<const PipelineSnapshot> PluginManager::snapshot() const { return std::atomic_load(&snapshot_); }
+
+std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<PluginLibrary> library,
+                                                              bool configureOnly) {
+    const std::string name = library->name();
+    const std::string file = library->path();
+    if (kReservedSections.count(name) != 0) {
+        throw PluginLoadError("plugin file " + file + " is named '" + name +
+                              "', a configuration section reserved for the host");
+    }
+    auto plugin = std::make_shared<LoadedPlugin>(std::move(library), logs_.logger("plugin." + name));
+    plugin->metrics = std::make_unique<PluginMetrics>(name, registry_, metricOwnership_);
+    auto fail = [&](const std::string& step, const std::string& reason) {
+        config_.undeclareOwner(name);
+        return PluginLoadError("plugin " + name + " (" + file + ") failed in " + step + ": " + reason);
+    };
+
+    try {
+        plugin->instance = plugin->library->createPlugin();
+        ManagedRegistrar registrar(*plugin, config_, options_.listeners);
+        plugin->instance->configure(registrar);
+        plugin->settings = config_.settings(name);
+        // Route conflicts are found before anything starts.
+        auto candidates = loadedPlugins();
+        candidates.push_back(plugin);
+        buildSnapshot(candidates);
+    } catch (const ConfigError&) {
+        config_.undeclareOwner(name);
+        throw;
+    } catch (const std::exception& error) {
+        throw fail("configure", error.what());
+    } catch (...) {
+        throw fail("configure", "a non-standard exception");
+    }
+
+    if (configureOnly) return plugin;
+    plugin->context = std::make_unique<ManagedPluginContext>(*plugin, *this);
+    try {
+        plugin->instance->start(*plugin->context);
+    } catch (const std::exception& error) {
+        const std::string reason = error.what();
+        try {
+            plugin->instance->stop(std::chrono::steady_clock::now() + options_.stopTimeout);
+        } catch (...) {
+            logger_->warn("plugin {} also failed in stop after a failed start", name);
+        }
+        throw fail("start", reason);
+    } catch (...) {
+        throw fail("start", "a non-standard exception");
+    }
+    plugin->tasks->start(plugin->contributions.periodicTasks, plugin->contributions.longRunningTasks);
+    plugin->state = PluginState::Started;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        plugins_.push_back(plugin);
+    }
+    logger_->info("plugin {} {} started ({} routes, {} middleware, {} tasks, {} health checks)", name,
+                  plugin->library->version(), plugin->contributions.routes.size(),
+                  plugin->contributions.middleware.size(),
+                  plugin->contributions.periodicTasks.size() + plugin->contributions.longRunningTasks.size(),
+                  plugin->contributions.healthChecks.size());
+    return plugin;
+}
+
+StartupReport PluginManager::loadAll(const std::vector<std::string>& names, const std::set<std::string>& required,
+                                     bool configureOnly) {
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    StartupReport report;
+    std::map<std::string, std::unique_ptr<PluginLibrary>> libraries;
+    const std::set<std::string> listed(names.begin(), names.end());
+    for (const auto& requiredName : required) {
+        if (listed.count(requiredName) == 0) {
+            throw PluginLoadError("plugin " + requiredName + " is in plugins.required but not in plugins.list");
+        }
+    }
+
+    for (const auto& name : names) {
+        try {
+            auto library = PluginLibrary::open(resolvePath(name), options_.privateDirectory);
+            if (library->name() != name) {
+                throw PluginLoadError("plugin file " + library->path() + " declares the name '" + library->name() +
+                                      "', but plugins.list asks for '" + name + "'");
+            }
+            libraries[name] = std::move(library);
+        } catch (const PluginLoadError& error) {
+            report.failed[name] = error.what();
+        }
+    }
+    // Requirements must be listed too; then order by dependencies, refusing cycles.
+    for (const auto& [name, library] : libraries) {
+        for (const auto& requirement : library->requirements()) {
+            if (listed.count(requirement) == 0) {
+                report.failed[name] = "plugin " + name + " requires plugin " + requirement + ", which is not in plugins.list";
+            }
+        }
+    }
+    std::vector<std::string> order;
+    std::map<std::string, int> mark;  // 0 new, 1 visiting, 2 done
+    std::vector<std::string> path;
+    std::function<void(const std::string&)> visit = [&](const std::string& name) {
+        if (mark[name] == 2 || libraries.count(name) == 0) return;
+        if (mark[name] == 1) {
+            const auto start = std::find(path.begin(), path.end(), name);
+            std::string cycle;
+            for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+            cycle += name;
+            for (auto it = start; it != path.end(); ++it) {
+                report.failed[*it] = "plugin " + *it + " is part of a dependency cycle: " + cycle;
+            }
+            return;
+        }
+        mark[name] = 1;
+        path.push_back(name);
+        for (const auto& requirement : libraries[name]->requirements()) visit(requirement);
+        path.pop_back();
+        mark[name] = 2;
+        order.push_back(name);
+    };
+    for (const auto& name : names) visit(name);
+
+    for (const auto& name : order) {
+        if (report.failed.count(name) != 0) continue;
+        std::string blocked;
+        for (const auto& requirement : libraries[name]->requirements()) {
+            if (report.failed.count(requirement) != 0) blocked = requirement;
+        }
+        if (!blocked.empty()) {
+            report.failed[name] = "plugin " + name + " requires plugin " + blocked + ", which failed to load";
+            continue;
+        }
+        try {
+            configureAndStart(std::move(libraries[name]), configureOnly);
+            report.started.push_back(name);
+        } catch (const PluginLoadError& error) {
+            report.failed[name] = error.what();
+        }
+    }
+    publishSnapshot();
+
+    std::string requiredFailures;
+    for (const auto& [name, reason] : report.failed) {
+        logger_->error("{}", reason);
+        if (required.count(name) != 0) requiredFailures += (requiredFailures.empty() ? "" : "; ") + reason;
+    }
+    if (!requiredFailures.empty()) throw PluginLoadError("a required plugin failed: " + requiredFailures);
+    return report;
+}
+
+std::string PluginManager::load(const std::string& nameOrPath) {
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    auto library = PluginLibrary::open(resolvePath(nameOrPath), options_.privateDirectory);
+    const std::string name = library->name();
+    const auto loaded = loadedNames();
+    if (std::find(loaded.begin(), loaded.end(), name) != loaded.end()) {
+        throw PluginStateError(409, "plugin " + name + " is already loaded");
+    }
+    for (const auto& requirement : library->requirements()) {
+        if (std::find(loaded.begin(), loaded.end(), requirement) == loaded.end()) {
+            throw PluginStateError(409, "plugin " + name + " requires plugin " + requirement + ", which is not loaded");
+        }
+    }
+    configureAndStart(std::move(library));
+    publishSnapshot();
+    return name;
+}
+
+void PluginManager::unload(const std::string& name, bool cascade) {
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    const auto plugins = loadedPlugins();
+    const bool found = std::any_of(plugins.begin(), plugins.end(), [&](const auto& p) { return p->name() == name; });
+    if (!found) throw PluginStateError(404, "plugin " + name + " is not loaded");
+
+    // Dependents, transitively, latest started first.
+    std::set<std::string> doomed{name};
+    std::vector<std::string> dependents;
+    for (const auto& plugin : plugins) {  // start order: a dependent comes after what it requires
+        for (const auto& requirement : plugin->library->requirements()) {
+            if (doomed.count(requirement) != 0 && doomed.insert(plugin->name()).second) {
+                dependents.push_back(plugin->name());
+            }
+        }
+    }
+    if (!dependents.empty() && !cascade) {
+        std::string list;
+        for (const auto& dependent : dependents) list += (list.empty() ? "" : ", ") + dependent;
+        throw PluginStateError(409, "plugin " + name + " is required by " + list +
+                                        "; unload those first or ask for a cascade");
+    }
+    for (auto it = dependents.rbegin(); it != dependents.rend(); ++it) unloadOne(*it);
+    unloadOne(name);
+}
+
+void PluginManager::unloadAll() {
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    const auto plugins = loadedPlugins();
+    for (auto it = plugins.rbegin(); it != plugins.rend(); ++it) unloadOne((*it)->name());
+}
+
+void PluginManager::unloadOne(const std::string& name) {
+    std::shared_ptr<LoadedPlugin> victim;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        const auto found =
+            std::find_if(plugins_.begin(), plugins_.end(), [&](const auto& p) { return p->name() == name; });
+        if (found == plugins_.end()) return;
+        victim = *found;
+        plugins_.erase(found);
+    }
+    victim->state = PluginState::Stopping;
+    publishSnapshot();  // new requests no longer reach it
+
+    const auto stopDeadline = std::chrono::steady_clock::now() + options_.stopTimeout;
+    const auto stuckTasks = victim->tasks->stop(stopDeadline);
+
+    // Wait until no request runs on a snapshot that can reach the plugin's code.
+    const bool drained = waitUntilIdle(*victim, std::chrono::steady_clock::now() + options_.drainTimeout);
+    if (!drained) {
+        logger_->error("plugin {}: requests still running after the {}ms drain timeout; its library is closed "
+                       "when the last of them finishes",
+                       name, options_.drainTimeout.count());
+    }
+    try {
+        victim->instance->stop(stopDeadline);
+    } catch (const std::exception& error) {
+        logger_->error("plugin {} failed in stop: {}", name, error.what());
+    } catch (...) {
+        logger_->error("plugin {} failed in stop with a non-standard exception", name);
+    }
+    victim->state = PluginState::Stopped;
+    config_.undeclareOwner(name);
+    if (!stuckTasks.empty()) {
+        logger_->error("plugin {} keeps its code mapped until exit: task(s) did not stop", name);
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        abandoned_.push_back(victim);
+    }
+    logger_->info("plugin {} unloaded", name);
+    victim.reset();  // the last reference closes the library
+}
+
+std::vector<PluginStatus> PluginManager::status() const {
+    std::vector<PluginStatus> result;
+    for (const auto& plugin : loadedPlugins()) {
+        PluginStatus status;
+        status.name = plugin->name();
+        status.version = plugin->library->version();
+        status.description = plugin->library->description();
+        status.state = pluginStateName(plugin->state);
+        status.file = plugin->library->path();
+        status.sha256 = plugin->library->sha256();
+        status.loadedAt = plugin->loadedAt;
+        status.requirements = plugin->library->requirements();
+        for (const auto& route : plugin->contributions.routes) status.routes.push_back(describeRoute(route));
+        result.push_back(std::move(status));
+    }
+    return result;
+}
+
+std::shared_ptr<void> PluginManager::findService(const std::string& name, const std::string& interfaceId) const {
+    for (const auto& plugin : loadedPlugins()) {
+        const auto found = plugin->contributions.services.find(name);
+        if (found == plugin->contributions.services.end()) continue;
+        if (found->second.interfaceId != interfaceId) {
+            throw std::runtime_error("service " + name + " of plugin " + plugin->name() + " implements " +
+                                     found->second.interfaceId + ", not " + interfaceId);
+        }
+        return found->second.object;
+    }
+    return nullptr;
+}
+
+std::vector<HealthCheckReport> PluginManager::runAll() {
+    std::vector<HealthCheckEntry> entries;
+    for (const auto& plugin : loadedPlugins()) {
+        for (const auto& check : plugin->contributions.healthChecks) {
+            entries.push_back(HealthCheckEntry{plugin->name(), check, plugin});
+        }
+    }
+    return healthRunner_.run(entries);
+}
+
+void PluginManager::runPeriodicTaskOnce(const std::string& pluginName, const std::string& taskName) {
+    for (const auto& plugin : loadedPlugins()) {
+        if (plugin->name() != pluginName) continue;
+        for (const auto& task : plugin->contributions.periodicTasks) {
+            if (task.name == taskName) {
+                task.run();
+                return;
+            }
+        }
+    }
+    throw std::invalid_argument("plugin " + pluginName + " has no periodic task " + taskName);
+}
+
+}  // namespace keel::host

@@ -1,0 +1,128 @@
+// Loads, starts, stops and unloads plugins, and publishes the pipeline snapshot requests run on.
+// Load and unload are serialised; readers (snapshot, status, services, health) never wait for
+// them. Thread-safe.
+#pragma once
+
+#include <prometheus/registry.h>
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "config_store.h"
+#include "health_check_runner.h"
+#include "host_state.h"
+#include "loaded_plugin.h"
+#include "log_manager.h"
+#include "pipeline.h"
+#include "plugin_metrics.h"
+
+namespace keel::host {
+
+struct PluginManagerOptions {
+    std::string pluginsDirectory;   // where a plugin listed by name is found as <name>.so
+    std::string privateDirectory;   // where private copies are opened from
+    std::chrono::milliseconds drainTimeout{std::chrono::seconds(10)};
+    std::chrono::milliseconds stopTimeout{std::chrono::seconds(10)};
+    std::vector<std::string> listeners{kPublicListener, kAdminListener};
+};
+
+// A plugin cannot be unloaded because others depend on it, or is not loaded.
+class PluginStateError : public std::runtime_error {
+public:
+    PluginStateError(int httpStatus, const std::string& message)
+        : std::runtime_error(message), httpStatus_(httpStatus) {}
+    int httpStatus() const { return httpStatus_; }
+
+private:
+    int httpStatus_;
+};
+
+struct PluginStatus {
+    std::string name;
+    std::string version;
+    std::string description;
+    std::string state;
+    std::string file;
+    std::string sha256;
+    std::chrono::system_clock::time_point loadedAt;
+    std::vector<std::string> requirements;
+    std::vector<std::string> routes;  // "GET /hello/{name} (public)"
+};
+
+struct StartupReport {
+    std::vector<std::string> started;               // in start order
+    std::map<std::string, std::string> failed;      // plugin -> reason
+};
+
+class PluginManager final : public HealthChecks {
+public:
+    PluginManager(PluginManagerOptions options, ConfigStore& config, LogManager& logs,
+                  prometheus::Registry& registry, const HostState& hostState);
+    ~PluginManager() override;
+
+    // The host's own routes and middleware, part of every snapshot.
+    void setHostContributions(std::vector<Route> routes, std::vector<Middleware> middleware);
+
+    // Start-up: loads `names` in dependency order. A plugin that fails is skipped with its
+    // dependents; throws PluginLoadError if a `required` one fails, ConfigError on a bad value.
+    // With `configureOnly`, plugins declare their configuration and are discarded without
+    // starting (--check-config, --print-config); their declarations stay.
+    StartupReport loadAll(const std::vector<std::string>& names, const std::set<std::string>& required,
+                          bool configureOnly = false);
+    // Runtime: loads one plugin by name (from the plugin directory) or by path; its requirements
+    // must be loaded. Returns its name. Throws PluginLoadError, ConfigError or PluginStateError.
+    std::string load(const std::string& nameOrPath);
+    // Unloads `name`; with `cascade`, its dependents first. Throws PluginStateError.
+    void unload(const std::string& name, bool cascade);
+    // Stops and unloads everything in reverse dependency order.
+    void unloadAll();
+
+    std::shared_ptr<const PipelineSnapshot> snapshot() const;
+    std::vector<PluginStatus> status() const;
+    std::vector<std::string> loadedNames() const;
+    std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) const;
+    // Runs every loaded plugin's health checks.
+    std::vector<HealthCheckReport> runAll() override;
+    // A periodic task of a loaded plugin, run once now on the caller's thread (test harness).
+    void runPeriodicTaskOnce(const std::string& plugin, const std::string& task);
+
+    std::string resolvePath(const std::string& nameOrPath) const;
+
+private:
+    std::shared_ptr<LoadedPlugin> configureAndStart(std::unique_ptr<PluginLibrary> library, bool configureOnly = false);
+    void unloadOne(const std::string& name);
+    void publishSnapshot();
+    // Waits until no request runs on a snapshot referencing `plugin`; false on timeout.
+    bool waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline);
+    std::shared_ptr<const PipelineSnapshot> buildSnapshot(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) const;
+    std::vector<std::shared_ptr<LoadedPlugin>> loadedPlugins() const;
+
+    friend class ManagedPluginContext;
+
+    PluginManagerOptions options_;
+    ConfigStore& config_;
+    LogManager& logs_;
+    prometheus::Registry& registry_;
+    const HostState& hostState_;
+    std::shared_ptr<spdlog::logger> logger_;
+    MetricOwnership metricOwnership_;
+    HealthCheckRunner healthRunner_;
+
+    std::mutex lifecycleMutex_;  // serialises load/unload
+    mutable std::mutex stateMutex_;
+    std::vector<std::shared_ptr<LoadedPlugin>> plugins_;  // in start order
+    std::shared_ptr<PluginContributions> hostContributions_;
+    // Plugins whose tasks never stopped: their code must stay mapped until the process ends.
+    std::vector<std::shared_ptr<LoadedPlugin>> abandoned_;
+    std::shared_ptr<const PipelineSnapshot> snapshot_;
+    std::vector<std::weak_ptr<const PipelineSnapshot>> published_;  // guarded by lifecycleMutex_
+};
+
+}  // namespace keel::host

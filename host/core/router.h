@@ -1,0 +1,135 @@
+// Matches a method and path to a route: literal segments win over {parameter} segments, and a
+// known path with another method is told apart from an unknown path (405 versus 404).
+// Built once per pipeline snapshot, then read-only and safe to share between threads.
+#pragma once
+
+#include <cctype>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace keel::host {
+
+template <class Target>
+class Router {
+public:
+    struct Match {
+        const Target* target = nullptr;  // null: see allowedMethods
+        std::string pattern;
+        std::map<std::string, std::string> parameters;
+        // Non-empty when the path exists but not for this method.
+        std::set<std::string> allowedMethods;
+    };
+
+    // Throws std::invalid_argument for a malformed pattern or an already registered
+    // method + pattern (parameter names do not matter: /a/{x} and /a/{y} conflict).
+    void add(const std::string& method, const std::string& pattern, Target target);
+    Match match(const std::string& method, const std::string& path) const;
+
+private:
+    struct Node {
+        std::map<std::string, std::unique_ptr<Node>> literals;
+        std::unique_ptr<Node> parameter;
+        std::string parameterName;
+        struct Entry {
+            std::string pattern;  // as registered, so each method keeps its own parameter names
+            Target target;
+        };
+        std::map<std::string, Entry> targets;  // by method
+    };
+    const Node* find(const Node& node, const std::vector<std::string>& segments, std::size_t index,
+                     std::vector<std::string>& values) const;
+
+    Node root_;
+};
+
+// Splits "/a/b/" into {"a", "b", ""}; "/" into {}. Exposed for tests.
+std::vector<std::string> splitPath(const std::string& path);
+
+template <class Target>
+void Router<Target>::add(const std::string& method, const std::string& pattern, Target target) {
+    if (pattern.empty() || pattern[0] != '/') {
+        throw std::invalid_argument("route pattern '" + pattern + "' must start with '/'");
+    }
+    Node* node = &root_;
+    for (const auto& segment : splitPath(pattern)) {
+        const bool isParameter = segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+        if (isParameter) {
+            const std::string name = segment.substr(1, segment.size() - 2);
+            bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+            for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+            if (!valid) {
+                throw std::invalid_argument("route pattern '" + pattern + "' has an invalid parameter '" + segment +
+                                            "' (expected {name} with letters, digits or _)");
+            }
+            if (!node->parameter) {
+                node->parameter = std::make_unique<Node>();
+                node->parameter->parameterName = name;
+            }
+            node = node->parameter.get();
+        } else {
+            if (segment.find_first_of("{}") != std::string::npos) {
+                throw std::invalid_argument("route pattern '" + pattern + "' mixes text and a parameter in '" +
+                                            segment + "' (a parameter must be a whole segment)");
+            }
+            auto& child = node->literals[segment];
+            if (!child) child = std::make_unique<Node>();
+            node = child.get();
+        }
+    }
+    const auto existing = node->targets.find(method);
+    if (existing != node->targets.end()) {
+        throw std::invalid_argument("route " + method + " " + pattern + " is already registered (as " + method +
+                                    " " + existing->second.pattern + ")");
+    }
+    node->targets.emplace(method, typename Node::Entry{pattern, std::move(target)});
+}
+
+template <class Target>
+const typename Router<Target>::Node* Router<Target>::find(const Node& node, const std::vector<std::string>& segments,
+                                                          std::size_t index, std::vector<std::string>& values) const {
+    if (index == segments.size()) return node.targets.empty() ? nullptr : &node;
+    const auto literal = node.literals.find(segments[index]);
+    if (literal != node.literals.end()) {
+        if (const Node* found = find(*literal->second, segments, index + 1, values)) return found;
+    }
+    if (node.parameter && !segments[index].empty()) {
+        values.push_back(segments[index]);
+        if (const Node* found = find(*node.parameter, segments, index + 1, values)) return found;
+        values.pop_back();
+    }
+    return nullptr;
+}
+
+template <class Target>
+typename Router<Target>::Match Router<Target>::match(const std::string& method, const std::string& path) const {
+    Match result;
+    std::vector<std::string> values;
+    const Node* node = find(root_, splitPath(path), 0, values);
+    if (node == nullptr) return result;
+    auto target = node->targets.find(method);
+    if (target == node->targets.end() && method == "HEAD") target = node->targets.find("GET");
+    if (target != node->targets.end()) {
+        result.target = &target->second.target;
+        result.pattern = target->second.pattern;
+        // Parameter names come from the matched route's own pattern, in order.
+        std::size_t next = 0;
+        for (const auto& segment : splitPath(result.pattern)) {
+            if (segment.size() >= 2 && segment.front() == '{' && next < values.size()) {
+                result.parameters[segment.substr(1, segment.size() - 2)] = values[next++];
+            }
+        }
+    } else {
+        result.pattern = node->targets.begin()->second.pattern;
+        for (const auto& [allowed, ignored] : node->targets) {
+            result.allowedMethods.insert(allowed);
+            if (allowed == "GET") result.allowedMethods.insert("HEAD");
+        }
+    }
+    return result;
+}
+
+}  // namespace keel::host

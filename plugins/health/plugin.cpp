@@ -1,0 +1,69 @@
+// The health plugin: /health (aggregated checks), /ready and /live on every listener.
+#include <memory>
+
+#include <keel/plugin.h>
+
+#include "health_report.h"
+
+namespace keel::plugins::health {
+
+namespace {
+constexpr const char* kHealthJson = "application/health+json";
+
+void sendStatus(Response& response, bool pass, const std::string& output) {
+    std::string body = std::string("{\"status\":\"") + (pass ? "pass" : "fail") + "\"";
+    if (!output.empty()) body += ",\"output\":\"" + output + "\"";
+    body += "}";
+    response.send(pass ? 200 : 503, body, kHealthJson);
+    response.setHeader("Cache-Control", "no-store");
+}
+}  // namespace
+
+class HealthPlugin final : public Plugin {
+public:
+    static constexpr PluginInfo kInfo{"health", "1.0.0", "Health, readiness and liveness endpoints", nullptr};
+
+    void configure(Registrar& registrar) override {
+        registrar.declare(ConfigKey::duration("cache_ttl", "1s",
+                                              "How long a /health result is reused, so probes cannot overload "
+                                              "dependencies (0: never).")
+                              .range(0, 60000));
+        const auto ttl = registrar.settings().getDuration("cache_ttl");
+        const std::vector<std::string> everywhere{kPublicListener, kAdminListener};
+
+        registrar.addRoute({"GET", "/health",
+                            [this](Request&, Response& response) {
+                                const auto reports = probe_->get();
+                                const auto overall = aggregateStatus(reports);
+                                response.send(httpStatusFor(overall),
+                                              renderHealth(overall, reports, host_->version()), kHealthJson);
+                                response.setHeader("Cache-Control", "no-store");
+                            },
+                            everywhere});
+        registrar.addRoute({"GET", "/ready",
+                            [this](Request&, Response& response) {
+                                const bool ready = host_->ready();
+                                sendStatus(response, ready, ready ? "" : host_->draining() ? "draining" : "starting");
+                            },
+                            everywhere});
+        // Answering at all proves the dispatcher is responsive.
+        registrar.addRoute({"GET", "/live", [](Request&, Response& response) { sendStatus(response, true, ""); },
+                            everywhere});
+        ttl_ = ttl;
+    }
+
+    void start(Context& context) override {
+        host_ = &context.hostState();
+        HealthChecks* checks = &context.healthChecks();
+        probe_ = std::make_unique<CachedProbe>(ttl_, [checks] { return checks->runAll(); });
+    }
+
+private:
+    std::chrono::milliseconds ttl_{1000};
+    const HostState* host_ = nullptr;
+    std::unique_ptr<CachedProbe> probe_;
+};
+
+}  // namespace keel::plugins::health
+
+KEEL_PLUGIN(keel::plugins::health::HealthPlugin)

@@ -1,0 +1,27 @@
+// Name validation and the greeting body.
+#include "greeting.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <cctype>
+#include <sstream>
+
+namespace keel::plugins::hello {
+
+bool isValidName(const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (unsigned char c : name) {
+        if (!std::isalnum(c) && c != ' ' && c != '-' && c != '_') return false;
+    }
+    return true;
+}
+
+std::string greetingJson(const std::string& greeting, const std::string& name) {
+    Poco::JSON::Object body;
+    body.set("message", greeting + ", " + name + "!");
+    std::ostringstream out;
+    body.stringify(out);
+    return out.str();
+}
+
+}  // namespace keel::plugins::hello

@@ -1,0 +1,39 @@
+// Errors as RFC 9457 problem details (application/problem+json), the one error format of Keel.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "keel/export.h"
+
+namespace keel {
+
+class Response;
+
+struct Problem {
+    int status = 500;
+    std::string title;   // short, the same for every occurrence of this kind of problem
+    std::string detail;  // precise, for this occurrence
+    std::string type = "about:blank";
+    // Extension members, rendered as JSON strings ("errors", "position", ...).
+    std::map<std::string, std::string> extensions;
+};
+
+// Writes `problem` as the response: status, Content-Type application/problem+json, JSON body.
+KEEL_SDK_API void writeProblem(Response& response, const Problem& problem);
+
+// Thrown by handlers and middleware to answer with a problem; the host turns it into the
+// response. Anything else that escapes a handler becomes a 500 without details.
+class KEEL_SDK_API HttpError : public std::runtime_error {
+public:
+    HttpError(int status, std::string title, std::string detail);
+    explicit HttpError(Problem problem);
+    ~HttpError() override;
+    const Problem& problem() const { return problem_; }
+
+private:
+    Problem problem_;
+};
+
+}  // namespace keel

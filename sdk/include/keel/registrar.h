@@ -1,0 +1,97 @@
+// What a plugin contributes, declared in Plugin::configure(). The host records every
+// registration against the plugin so that unloading removes exactly that plugin's share.
+// The Registrar is valid only during configure(); call it from that thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "keel/config.h"
+#include "keel/export.h"
+#include "keel/health.h"
+#include "keel/metrics.h"
+#include "keel/request.h"
+#include "keel/response.h"
+#include "keel/stop_token.h"
+
+namespace keel {
+
+using Handler = std::function<void(Request&, Response&)>;
+// Calls the rest of the pipeline (later middleware, then the handler).
+using Next = std::function<void()>;
+using MiddlewareFunction = std::function<void(Request&, Response&, const Next&)>;
+
+// Listener names every host has.
+inline constexpr const char* kPublicListener = "public";
+inline constexpr const char* kAdminListener = "admin";
+
+struct Route {
+    std::string method;   // "GET", "POST", ...; HEAD is answered by GET routes
+    std::string pattern;  // "/api/v1/orders/{id}": literal segments and {parameter} segments
+    Handler handler;
+    std::vector<std::string> listeners{kPublicListener};
+};
+
+// Middleware runs outermost first by ascending `order`. The host's own middleware takes
+// recovery 0, request id 100, access log 200; see docs/writing-plugins.md for the bands.
+struct Middleware {
+    std::string name;
+    int order = 1000;
+    MiddlewareFunction run;
+    std::vector<std::string> listeners{kPublicListener, kAdminListener};
+};
+
+struct PeriodicTask {
+    std::string name;
+    std::chrono::milliseconds interval{1000};
+    // A random extra delay in [0, jitter) before each run, so hosts started together spread out.
+    std::chrono::milliseconds jitter{0};
+    bool runImmediately = false;
+    // Runs on a host thread; exceptions are logged and the next run still happens.
+    std::function<void()> run;
+};
+
+struct LongRunningTask {
+    std::string name;
+    // Runs once on its own host thread; must return soon after the token is stopped.
+    std::function<void(const StopToken&)> run;
+};
+
+class KEEL_SDK_API Registrar {
+public:
+    virtual ~Registrar();
+
+    // Configuration: declare every key first, then read the validated values (throws ConfigError
+    // naming key, source and expected form).
+    virtual void declare(ConfigKey key) = 0;
+    virtual const Settings& settings() = 0;
+
+    virtual void addRoute(Route route) = 0;
+    virtual void addMiddleware(Middleware middleware) = 0;
+    virtual void addPeriodicTask(PeriodicTask task) = 0;
+    virtual void addLongRunningTask(LongRunningTask task) = 0;
+    virtual void addHealthCheck(HealthCheck check) = 0;
+    virtual Metrics& metrics() = 0;
+    // The plugin's own logger ("plugin.<name>"), owned by the host.
+    virtual std::shared_ptr<spdlog::logger> logger() = 0;
+
+    // Publishes `service` under `name` for other plugins. The object must stay usable until this
+    // plugin's stop() returns; the host releases it before unloading the plugin.
+    virtual void provideService(const std::string& name, const std::string& interfaceId,
+                                std::shared_ptr<void> service) = 0;
+
+    // Conveniences.
+    void get(const std::string& pattern, Handler handler) { addRoute({"GET", pattern, std::move(handler)}); }
+    void post(const std::string& pattern, Handler handler) { addRoute({"POST", pattern, std::move(handler)}); }
+    template <class Interface>
+    void provide(const std::string& name, std::shared_ptr<Interface> service) {
+        provideService(name, Interface::kInterfaceId, std::static_pointer_cast<void>(std::move(service)));
+    }
+};
+
+}  // namespace keel
