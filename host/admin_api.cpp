@@ -47,9 +47,22 @@ Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
 
 }  // namespace
 
-std::vector<Route> adminRoutes(PluginManager& plugins) {
+std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState) {
     const std::vector<std::string> admin{kAdminListener};
     std::vector<Route> routes;
+    routes.push_back(Route{"GET", "/admin/status",
+                           [&plugins, &dispatcher, &hostState](Request&, Response& response) {
+                               Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+                               body.set("version", hostState.version());
+                               body.set("ready", hostState.ready());
+                               body.set("draining", hostState.draining());
+                               // This request is one of them.
+                               body.set("in_flight", dispatcher.inFlight());
+                               body.set("served", static_cast<Poco::UInt64>(dispatcher.served()));
+                               body.set("plugins", static_cast<int>(plugins.loadedNames().size()));
+                               response.sendJson(200, toJson(body));
+                           },
+                           admin});
     routes.push_back(Route{"GET", "/admin/plugins",
                            [&plugins](Request&, Response& response) {
                                Poco::JSON::Array::Ptr list = new Poco::JSON::Array();

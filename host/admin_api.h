@@ -1,4 +1,4 @@
-// The host's admin routes (admin listener): list, load and unload plugins.
+// The host's admin routes (admin listener): host status; list, load and unload plugins.
 // Access control arrives with the admin token (docs/operations.md); until then the admin
 // listener must stay on loopback, which is its default.
 #pragma once
@@ -6,10 +6,12 @@
 #include <vector>
 
 #include "keel/registrar.h"
+#include "dispatcher.h"
 #include "plugin_manager.h"
 
 namespace keel::host {
 
-std::vector<Route> adminRoutes(PluginManager& plugins);
+// `dispatcher` and `hostState` feed GET /admin/status (in-flight and served requests, readiness).
+std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState);
 
 }  // namespace keel::host

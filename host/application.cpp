@@ -243,7 +243,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             logger->warn("SIGHUP received: live reconfiguration arrives with hot swap; nothing was changed");
         });
         try {
-            plugins.setHostContributions(adminRoutes(plugins), coreMiddleware(logs, options.listeners));
+            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), coreMiddleware(logs, options.listeners));
             const ConnectionLimits limits{settings.readTimeout, settings.writeTimeout, settings.keepAliveTimeout,
                                           settings.maxKeepAliveRequests, settings.maxBodySize};
             for (const auto* listener : {&settings.publicListener, &settings.adminListener}) {

@@ -38,7 +38,8 @@ public:
     void setEnvironment(const std::map<std::string, std::string>& variables);
     void addAlias(const std::string& variable, const std::string& key);
     const std::map<std::string, std::string>& aliases() const { return aliases_; }
-    // Drops file and define layers (before re-reading configuration on reload).
+    // Drops the file layer, before files are read again on reload (--define and the
+    // environment do not change while the process runs).
     void clearFiles();
 
     // Declares `fullName` for `owner`; a second owner of the same key throws std::invalid_argument.

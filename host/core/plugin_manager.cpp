@@ -266,16 +266,22 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
     StartupReport report;
     std::map<std::string, std::unique_ptr<PluginLibrary>> libraries;
-    const std::set<std::string> listed(names.begin(), names.end());
+    // An entry is a plugin name (found in the plugin directory) or a path to a plugin file.
+    std::vector<std::string> entries = names;
+    std::vector<std::string> pluginNames;
+    for (auto& entry : entries) {
+        pluginNames.push_back(entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName());
+    }
+    const std::set<std::string> listed(pluginNames.begin(), pluginNames.end());
     for (const auto& requiredName : required) {
         if (listed.count(requiredName) == 0) {
             throw PluginLoadError("plugin " + requiredName + " is in plugins.required but not in plugins.list");
         }
     }
-
-    for (const auto& name : names) {
+    for (std::size_t index = 0; index < entries.size(); ++index) {
+        const std::string& name = pluginNames[index];
         try {
-            auto library = PluginLibrary::open(resolvePath(name), options_.privateDirectory);
+            auto library = PluginLibrary::open(resolvePath(entries[index]), options_.privateDirectory);
             if (library->name() != name) {
                 throw PluginLoadError("plugin file " + library->path() + " declares the name '" + library->name() +
                                       "', but plugins.list asks for '" + name + "'");
@@ -315,7 +321,7 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
         mark[name] = 2;
         order.push_back(name);
     };
-    for (const auto& name : names) visit(name);
+    for (const auto& name : pluginNames) visit(name);
 
     for (const auto& name : order) {
         if (report.failed.count(name) != 0) continue;
@@ -365,18 +371,17 @@ std::string PluginManager::load(const std::string& nameOrPath) {
 
 void PluginManager::unload(const std::string& name, bool cascade) {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    const auto plugins = loadedPlugins();
-    const bool found = std::any_of(plugins.begin(), plugins.end(), [&](const auto& p) { return p->name() == name; });
+    std::vector<std::pair<std::string, std::vector<std::string>>> plugins;  // name, requirements; start order
+    for (const auto& plugin : loadedPlugins()) plugins.emplace_back(plugin->name(), plugin->library->requirements());
+    const bool found = std::any_of(plugins.begin(), plugins.end(), [&](const auto& p) { return p.first == name; });
     if (!found) throw PluginStateError(404, "plugin " + name + " is not loaded");
 
     // Dependents, transitively, latest started first.
     std::set<std::string> doomed{name};
     std::vector<std::string> dependents;
-    for (const auto& plugin : plugins) {  // start order: a dependent comes after what it requires
-        for (const auto& requirement : plugin->library->requirements()) {
-            if (doomed.count(requirement) != 0 && doomed.insert(plugin->name()).second) {
-                dependents.push_back(plugin->name());
-            }
+    for (const auto& [pluginName, requirements] : plugins) {  // a dependent comes after what it requires
+        for (const auto& requirement : requirements) {
+            if (doomed.count(requirement) != 0 && doomed.insert(pluginName).second) dependents.push_back(pluginName);
         }
     }
     if (!dependents.empty() && !cascade) {
@@ -391,8 +396,10 @@ void PluginManager::unload(const std::string& name, bool cascade) {
 
 void PluginManager::unloadAll() {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    const auto plugins = loadedPlugins();
-    for (auto it = plugins.rbegin(); it != plugins.rend(); ++it) unloadOne((*it)->name());
+    // Names, not references: a reference held here would keep a plugin's library open past the
+    // unload of what it depends on.
+    const auto names = loadedNames();
+    for (auto it = names.rbegin(); it != names.rend(); ++it) unloadOne(*it);
 }
 
 void PluginManager::unloadOne(const std::string& name) {

@@ -40,8 +40,14 @@ private:
         };
         std::map<std::string, Entry> targets;  // by method
     };
+    // Depth-first, literals before parameters. Returns the first node serving `method`; the first
+    // node with any route for the path is kept in `pathOnly` (for 405) while the search goes on.
     const Node* find(const Node& node, const std::vector<std::string>& segments, std::size_t index,
-                     std::vector<std::string>& values) const;
+                     const std::string& method, std::vector<std::string>& values, const Node*& pathOnly,
+                     std::vector<std::string>& pathOnlyValues) const;
+    static bool serves(const Node& node, const std::string& method) {
+        return node.targets.count(method) != 0 || (method == "HEAD" && node.targets.count("GET") != 0);
+    }
 
     Node root_;
 };
@@ -90,15 +96,28 @@ void Router<Target>::add(const std::string& method, const std::string& pattern, 
 
 template <class Target>
 const typename Router<Target>::Node* Router<Target>::find(const Node& node, const std::vector<std::string>& segments,
-                                                          std::size_t index, std::vector<std::string>& values) const {
-    if (index == segments.size()) return node.targets.empty() ? nullptr : &node;
+                                                          std::size_t index, const std::string& method,
+                                                          std::vector<std::string>& values, const Node*& pathOnly,
+                                                          std::vector<std::string>& pathOnlyValues) const {
+    if (index == segments.size()) {
+        if (serves(node, method)) return &node;
+        if (!node.targets.empty() && pathOnly == nullptr) {
+            pathOnly = &node;
+            pathOnlyValues = values;
+        }
+        return nullptr;
+    }
     const auto literal = node.literals.find(segments[index]);
     if (literal != node.literals.end()) {
-        if (const Node* found = find(*literal->second, segments, index + 1, values)) return found;
+        if (const Node* found = find(*literal->second, segments, index + 1, method, values, pathOnly, pathOnlyValues)) {
+            return found;
+        }
     }
     if (node.parameter && !segments[index].empty()) {
         values.push_back(segments[index]);
-        if (const Node* found = find(*node.parameter, segments, index + 1, values)) return found;
+        if (const Node* found = find(*node.parameter, segments, index + 1, method, values, pathOnly, pathOnlyValues)) {
+            return found;
+        }
         values.pop_back();
     }
     return nullptr;
@@ -108,7 +127,13 @@ template <class Target>
 typename Router<Target>::Match Router<Target>::match(const std::string& method, const std::string& path) const {
     Match result;
     std::vector<std::string> values;
-    const Node* node = find(root_, splitPath(path), 0, values);
+    const Node* pathOnly = nullptr;
+    std::vector<std::string> pathOnlyValues;
+    const Node* node = find(root_, splitPath(path), 0, method, values, pathOnly, pathOnlyValues);
+    if (node == nullptr) {
+        node = pathOnly;
+        values = pathOnlyValues;
+    }
     if (node == nullptr) return result;
     auto target = node->targets.find(method);
     if (target == node->targets.end() && method == "HEAD") target = node->targets.find("GET");

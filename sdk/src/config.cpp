@@ -47,6 +47,7 @@ bool parseBoolean(const std::string& rawText) {
 namespace {
 
 std::string formatNumber(double value) {
+    if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
     std::ostringstream out;
     out << value;
     return out.str();

@@ -1,0 +1,175 @@
+// The real keel binary with real plugins over loopback sockets.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "keel_process.h"
+
+namespace keel::testing {
+namespace {
+
+const std::string kPlugins = KEEL_PLUGIN_DIR;
+const std::string kTestPlugins = KEEL_TEST_PLUGIN_DIR;
+
+// The default set plus the test probe, loaded from its path.
+std::vector<std::string> withProbe(std::vector<std::string> extra = {}) {
+    std::vector<std::string> arguments{"--define", "plugins.dir=" + kPlugins, "--define",
+                                       "plugins.list=health, hello, " + kTestPlugins + "/probe.so"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return arguments;
+}
+
+template <class Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+std::string mapsOf(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+TEST(KeelIntegration, ServesHealthReadyAndLiveOnBothListeners) {
+    KeelProcess keel(withProbe());
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    for (int port : {keel.publicPort(), keel.adminPort()}) {
+        auto health = httpRequest(port, "GET", "/health");
+        EXPECT_EQ(health.status, 200) << health.body;
+        EXPECT_EQ(health.headers["Content-Type"], "application/health+json");
+        EXPECT_NE(health.body.find("\"status\":\"pass\""), std::string::npos) << health.body;
+        EXPECT_NE(health.body.find("\"probe:probe\""), std::string::npos) << health.body;
+        EXPECT_EQ(httpRequest(port, "GET", "/ready").status, 200);
+        EXPECT_EQ(httpRequest(port, "GET", "/live").status, 200);
+    }
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+}
+
+TEST(KeelIntegration, FailingCriticalCheckMakesHealth503) {
+    KeelProcess keel(withProbe({"--define", "probe.healthy=false"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    auto health = httpRequest(keel.publicPort(), "GET", "/health");
+    EXPECT_EQ(health.status, 503);
+    EXPECT_NE(health.body.find("probe told to be unhealthy"), std::string::npos) << health.body;
+}
+
+TEST(KeelIntegration, HandlerExceptionGives500ProblemAndTheNextRequestSucceeds) {
+    KeelProcess keel(withProbe());
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    auto failed = httpRequest(keel.publicPort(), "GET", "/probe/throw");
+    EXPECT_EQ(failed.status, 500);
+    EXPECT_EQ(failed.headers["Content-Type"], "application/problem+json");
+    const auto next = httpRequest(keel.publicPort(), "GET", "/probe/ok");
+    EXPECT_EQ(next.status, 200);
+    EXPECT_EQ(next.body, "v1");
+    EXPECT_NE(keel.output().find("probe handler failed"), std::string::npos);
+}
+
+TEST(KeelIntegration, AnswersProblemsFor404And405AndOversizedBodies) {
+    KeelProcess keel(withProbe({"--define", "server.max_body_size=16"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/no/such/path").status, 404);
+    auto wrongMethod = httpRequest(keel.publicPort(), "POST", "/hello/Ada", "{}", "application/json");
+    EXPECT_EQ(wrongMethod.status, 405);
+    EXPECT_EQ(wrongMethod.headers["Allow"], "GET, HEAD");
+    auto tooLarge = httpRequest(keel.publicPort(), "POST", "/hello/Ada", std::string(64, 'x'), "text/plain");
+    EXPECT_EQ(tooLarge.status, 413);
+    EXPECT_EQ(tooLarge.headers["Content-Type"], "application/problem+json");
+}
+
+TEST(KeelIntegration, UnloadThenLoadTheExamplePluginThroughTheAdminApi) {
+    KeelProcess keel(withProbe());
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    ASSERT_EQ(httpRequest(keel.publicPort(), "GET", "/hello/Ada").status, 200);
+    ASSERT_NE(mapsOf(keel.pid()).find("hello.so"), std::string::npos);
+
+    EXPECT_EQ(httpRequest(keel.adminPort(), "DELETE", "/admin/plugins/hello").status, 204);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/hello/Ada").status, 404);
+    EXPECT_TRUE(eventually([&] { return mapsOf(keel.pid()).find("hello.so") == std::string::npos; }))
+        << "hello.so is still mapped after unload";
+    EXPECT_EQ(httpRequest(keel.adminPort(), "DELETE", "/admin/plugins/hello").status, 404);
+
+    const auto loaded = httpRequest(keel.adminPort(), "POST", "/admin/plugins", R"({"name":"hello"})", "application/json");
+    EXPECT_EQ(loaded.status, 201) << loaded.body;
+    EXPECT_NE(loaded.body.find("\"name\":\"hello\""), std::string::npos);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/hello/Ada").body, R"({"message":"Hello, Ada!"})");
+
+    const auto refused = httpRequest(keel.adminPort(), "POST", "/admin/plugins",
+                                     R"({"path":")" + kTestPlugins + R"(/wrong_abi.so"})", "application/json");
+    EXPECT_EQ(refused.status, 422);
+    EXPECT_NE(refused.body.find("SDK ABI 999"), std::string::npos) << refused.body;
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+}
+
+TEST(KeelIntegration, SigtermDrainsInFlightRequestsRefusesNewConnectionsAndExitsZero) {
+    KeelProcess keel(withProbe({"--define", "server.shutdown_delay=1500ms", "--define", "server.shutdown_timeout=20s"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+
+    auto slow = std::async(std::launch::async, [&] {
+        return httpRequest(keel.publicPort(), "GET", "/probe/slow?ms=4000", "", "", std::chrono::seconds(30));
+    });
+    // Until the host counts it in flight (the status request itself is one).
+    ASSERT_TRUE(eventually([&] {
+        return httpRequest(keel.adminPort(), "GET", "/admin/status").body.find("\"in_flight\":2") != std::string::npos;
+    })) << keel.output();
+
+    keel.signal(SIGTERM);
+    // During the shutdown delay readiness fails while connections are still accepted.
+    EXPECT_TRUE(eventually([&] { return httpRequest(keel.publicPort(), "GET", "/ready").status == 503; },
+                           std::chrono::seconds(1)));
+    // Then new connections are refused while the slow request is still running.
+    EXPECT_TRUE(eventually([&] {
+        const auto attempt = httpRequest(keel.publicPort(), "GET", "/live", "", "", std::chrono::seconds(1));
+        return attempt.status == 0;
+    }));
+    const auto finished = slow.get();
+    EXPECT_EQ(finished.status, 200) << finished.error;
+    EXPECT_EQ(finished.body, "v1 slow");
+    EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+}
+
+TEST(KeelIntegration, CheckConfigNamesKeyFileAndLineOfABadValue) {
+    const std::string file = "/tmp/keel-it-bad-" + std::to_string(::getpid()) + ".ini";
+    {
+        std::ofstream out(file);
+        out << "; a bad port\n[server]\nport = eighty\n";
+    }
+    const auto [code, output] = runKeel({"--config", file, "--check-config"});
+    ::unlink(file.c_str());
+    EXPECT_EQ(code, 78) << output;
+    EXPECT_NE(output.find("server.port"), std::string::npos) << output;
+    EXPECT_NE(output.find(file + ":3"), std::string::npos) << output;
+    EXPECT_NE(output.find("expected an integer"), std::string::npos) << output;
+}
+
+TEST(KeelIntegration, PrintConfigShowsSourcesAndWarnsAboutUnknownKeys) {
+    const auto [code, output] =
+        runKeel({"--print-config", "--define", "server.prot=1", "--define", "server.port=8181"});
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_NE(output.find("server.port = 8181"), std::string::npos) << output;
+    EXPECT_NE(output.find("log.level = info    # string, from embedded etc/keel.ini:"), std::string::npos) << output;
+    EXPECT_NE(output.find("from --define server.port"), std::string::npos) << output;
+    EXPECT_NE(output.find("hello.greeting = Hello"), std::string::npos) << output;
+    EXPECT_NE(output.find("did you mean server.port?"), std::string::npos) << output;
+}
+
+TEST(KeelIntegration, EnvironmentOverridesTheFileAndClassicAliasesWork) {
+    KeelProcess keel(withProbe(), {{"KEEL_HELLO_GREETING", "Hi"}});
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/hello/Bo").body, R"({"message":"Hi, Bo!"})");
+}
+
+}  // namespace
+}  // namespace keel::testing

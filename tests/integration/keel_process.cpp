@@ -1,0 +1,144 @@
+// Process and HTTP plumbing for integration tests.
+#include "keel_process.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace keel::testing {
+
+HttpResult httpRequest(int port, const std::string& method, const std::string& target, const std::string& body,
+                       const std::string& contentType, std::chrono::milliseconds timeout) {
+    HttpResult result;
+    try {
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+        session.setTimeout(Poco::Timespan(std::chrono::microseconds(timeout).count()));
+        Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+        if (!contentType.empty()) request.setContentType(contentType);
+        if (!body.empty() || method == "POST") request.setContentLength(static_cast<std::streamsize>(body.size()));
+        session.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        auto& in = session.receiveResponse(response);
+        Poco::StreamCopier::copyToString(in, result.body);
+        result.status = response.getStatus();
+        for (const auto& [name, value] : response) result.headers[name] = value;
+    } catch (const Poco::Exception& error) {
+        result.error = error.displayText();
+    }
+    return result;
+}
+
+int freePort() {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    return socket.address().port();
+}
+
+KeelProcess::KeelProcess(std::vector<std::string> arguments, std::map<std::string, std::string> environment,
+                         bool chooseListeners) {
+    publicPort_ = freePort();
+    adminPort_ = freePort();
+    while (adminPort_ == publicPort_) adminPort_ = freePort();
+    outputFile_ = "/tmp/keel-it-" + std::to_string(::getpid()) + "-" + std::to_string(publicPort_) + ".log";
+
+    std::vector<std::string> argv{KEEL_BINARY};
+    if (chooseListeners) {
+        argv.insert(argv.end(), {"--define", "server.host=127.0.0.1", "--define",
+                                 "server.port=" + std::to_string(publicPort_), "--define",
+                                 "admin.port=" + std::to_string(adminPort_), "--define", "server.max_threads=32"});
+    }
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    std::vector<char*> rawArgv;
+    for (auto& argument : argv) rawArgv.push_back(argument.data());
+    rawArgv.push_back(nullptr);
+
+    std::vector<std::string> env;
+    for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
+    for (const auto& [name, value] : environment) env.push_back(name + "=" + value);
+    std::vector<char*> rawEnv;
+    for (auto& entry : env) rawEnv.push_back(entry.data());
+    rawEnv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, outputFile_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    // The child must not inherit a blocked signal mask from the test runner.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    const int error = posix_spawn(&pid_, rawArgv[0], &actions, &attributes, rawArgv.data(), rawEnv.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (error != 0) throw std::runtime_error("cannot start " KEEL_BINARY);
+}
+
+KeelProcess::~KeelProcess() {
+    if (!exited_ && pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    ::unlink(outputFile_.c_str());
+}
+
+bool KeelProcess::waitUntilLive(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (httpRequest(publicPort_, "GET", "/live", "", "", std::chrono::seconds(2)).status == 200) return true;
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exited_ = true;
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+void KeelProcess::signal(int signal) { ::kill(pid_, signal); }
+
+int KeelProcess::waitForExit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exited_ = true;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+}
+
+std::string KeelProcess::output() const {
+    std::ifstream in(outputFile_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments) {
+    KeelProcess process(arguments, {}, false);
+    const int code = process.waitForExit(std::chrono::seconds(30));
+    return {code, process.output()};
+}
+
+}  // namespace keel::testing

@@ -1,0 +1,58 @@
+// Runs the real keel binary for integration tests: free loopback ports, output captured to a
+// file, readiness awaited with a deadline, SIGTERM and a bounded wait for the exit code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace keel::testing {
+
+struct HttpResult {
+    int status = 0;  // 0: no connection (refused or reset)
+    std::string body;
+    std::map<std::string, std::string> headers;
+    std::string error;
+};
+
+// One request on a fresh connection to 127.0.0.1:port, bounded by `timeout`.
+HttpResult httpRequest(int port, const std::string& method, const std::string& target, const std::string& body = "",
+                       const std::string& contentType = "",
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A port that was free a moment ago.
+int freePort();
+
+class KeelProcess {
+public:
+    // Starts keel with `arguments`; with `chooseListeners`, free loopback ports for the public and
+    // admin listeners are added as --define (which overrides every other source).
+    explicit KeelProcess(std::vector<std::string> arguments, std::map<std::string, std::string> environment = {},
+                         bool chooseListeners = true);
+    ~KeelProcess();  // SIGKILL if still running
+
+    // Polls /live on the public listener until it answers 200; false after `timeout`.
+    bool waitUntilLive(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    void signal(int signal);
+    // Waits for the exit; returns the exit code, or -1 on timeout / death by signal.
+    int waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    std::string output() const;
+    pid_t pid() const { return pid_; }
+    int publicPort() const { return publicPort_; }
+    int adminPort() const { return adminPort_; }
+
+private:
+    pid_t pid_ = -1;
+    bool exited_ = false;
+    int publicPort_ = 0;
+    int adminPort_ = 0;
+    std::string outputFile_;
+};
+
+// Runs keel to completion (for --check-config and friends); returns exit code and output.
+std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments);
+
+}  // namespace keel::testing

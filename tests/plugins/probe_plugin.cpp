@@ -1,0 +1,106 @@
+// A plugin built several ways for tests: its name, requirements, ABI number and fingerprint
+// come from compile definitions, and configuration decides where it fails.
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <keel/plugin.h>
+#include <keel/problem.h>
+
+#ifndef PROBE_NAME
+#error "PROBE_NAME must be defined"
+#endif
+#ifndef PROBE_VERSION
+#define PROBE_VERSION "1.0.0"
+#endif
+#ifndef PROBE_REPLY
+#define PROBE_REPLY "v1"
+#endif
+
+namespace keel::plugins::probe {
+
+// What the probe publishes for a consumer plugin to find.
+class Echo {
+public:
+    static constexpr const char* kInterfaceId = "keel.test.echo/1";
+    virtual ~Echo() = default;
+    virtual std::string echo(const std::string& text) const = 0;
+};
+
+class EchoService final : public Echo {
+public:
+    std::string echo(const std::string& text) const override { return std::string(PROBE_NAME) + ":" + text; }
+};
+
+#ifdef PROBE_REQUIRES
+static constexpr const char* kRequirements[] = {PROBE_REQUIRES, nullptr};
+#define PROBE_REQUIREMENTS kRequirements
+#else
+#define PROBE_REQUIREMENTS nullptr
+#endif
+
+class ProbePlugin final : public Plugin {
+public:
+    static constexpr PluginInfo kInfo{PROBE_NAME, PROBE_VERSION, "Test probe", PROBE_REQUIREMENTS};
+
+    void configure(Registrar& registrar) override {
+        registrar.declare(ConfigKey::string("fail_in", "", "Lifecycle step that throws: configure or start.")
+                              .oneOf({"", "configure", "start"}));
+        registrar.declare(ConfigKey::integer("middleware_order", 150, "Order of the probe's middleware.").atLeast(0));
+        registrar.declare(ConfigKey::boolean("healthy", true, "Result of the probe's health check."));
+        const Settings& settings = registrar.settings();
+        failInStart_ = settings.getString("fail_in") == "start";
+        if (settings.getString("fail_in") == "configure") throw std::runtime_error("probe told to fail in configure");
+
+        const std::string base = std::string("/") + PROBE_NAME;
+        ticks_ = &registrar.metrics().counter(std::string(PROBE_NAME) + "_ticks_total", "Probe task runs.").Add({});
+        registrar.get(base + "/ok", [](Request&, Response& response) { response.send(200, PROBE_REPLY); });
+        registrar.get(base + "/throw", [](Request&, Response&) { throw std::runtime_error("probe handler failed"); });
+        registrar.get(base + "/http-error", [](Request&, Response&) {
+            throw HttpError(409, "Probe Conflict", "the probe says conflict");
+        });
+        registrar.get(base + "/slow", [](Request& request, Response& response) {
+            const int millis = std::min(10000, std::stoi(request.query("ms").value_or("500")));
+            std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+            response.send(200, std::string(PROBE_REPLY) + " slow");
+        });
+        registrar.get(base + "/items/{id}", [](Request& request, Response& response) {
+            response.send(200, "item " + request.pathParameter("id"));
+        });
+        registrar.addMiddleware({std::string(PROBE_NAME) + "-header", static_cast<int>(settings.getInt("middleware_order")),
+                                 [](Request&, Response& response, const Next& next) {
+                                     next();
+                                     response.headers().add("X-Probe", PROBE_NAME);
+                                 }});
+        registrar.addPeriodicTask({"tick", std::chrono::milliseconds(50), std::chrono::milliseconds(0), false,
+                                   [this] { ticks_->Increment(); }});
+        const bool healthy = settings.getBool("healthy");
+        registrar.addHealthCheck({"probe", std::chrono::milliseconds(500), true, "component", [healthy] {
+                                      return HealthCheckResult{healthy ? HealthStatus::Pass : HealthStatus::Fail,
+                                                               healthy ? "" : "probe told to be unhealthy"};
+                                  }});
+        registrar.provide<Echo>(std::string(PROBE_NAME) + ".echo", std::make_shared<EchoService>());
+#ifdef PROBE_USES
+        registrar.get(base + "/uses", [this](Request&, Response& response) { response.send(200, used_->echo("hi")); });
+#endif
+    }
+
+    void start(Context& context) override {
+        if (failInStart_) throw std::runtime_error("probe told to fail in start");
+#ifdef PROBE_USES
+        used_ = context.service<Echo>(PROBE_USES);
+#else
+        (void)context;
+#endif
+    }
+
+private:
+    bool failInStart_ = false;
+    prometheus::Counter* ticks_ = nullptr;
+    std::shared_ptr<Echo> used_;
+};
+
+}  // namespace keel::plugins::probe
+
+KEEL_PLUGIN(keel::plugins::probe::ProbePlugin)

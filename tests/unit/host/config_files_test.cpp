@@ -1,0 +1,2 @@
+// Placeholder, filled in shortly.
+#include <gtest/gtest.h>
