@@ -22,12 +22,18 @@ bool validKey(const std::string& key) {
     });
 }
 
-// Removes a trailing comment introduced by " ;" or " #" and surrounding quotes.
+// Removes a trailing comment introduced by " ;" or " #", then surrounding quotes (inside
+// quotes, ';' and '#' are part of the value).
 std::string cleanValue(const std::string& raw) {
     std::string value = Poco::trim(raw);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-        return value.substr(1, value.size() - 2);
+    if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
+        const auto closing = value.find(value.front(), 1);
+        if (closing != std::string::npos) {
+            const std::string rest = Poco::trim(value.substr(closing + 1));
+            if (rest.empty() || rest[0] == ';' || rest[0] == '#') return value.substr(1, closing - 1);
+        }
     }
+    if (!value.empty() && (value[0] == ';' || value[0] == '#')) return "";  // "key = ; comment"
     for (const char* marker : {" ;", " #", "\t;", "\t#"}) {
         const auto at = value.find(marker);
         if (at != std::string::npos) value = Poco::trimRight(value.substr(0, at));
@@ -61,14 +67,15 @@ void loadConfigText(const std::string& text, const std::string& sourceName, bool
         }
         const std::string where = sourceName + ":" + std::to_string(properties ? pendingStart : number);
         if (!properties && trimmed.front() == '[') {
-            if (trimmed.back() != ']' || !validKey(Poco::trim(trimmed.substr(1, trimmed.size() - 2)))) {
+            const std::string header = Poco::trim(cleanValue(trimmed));  // "[server] ; comment"
+            if (header.back() != ']' || !validKey(Poco::trim(header.substr(1, header.size() - 2)))) {
                 throw ConfigError(where + ": expected a section header such as [server], got '" + trimmed + "'");
             }
-            section = Poco::trim(trimmed.substr(1, trimmed.size() - 2));
+            section = Poco::trim(header.substr(1, header.size() - 2));
             continue;
         }
-        auto separator = trimmed.find('=');
-        if (properties && separator == std::string::npos) separator = trimmed.find(':');
+        // .properties allows ':' too; whichever comes first separates (values may contain the other).
+        const auto separator = properties ? trimmed.find_first_of("=:") : trimmed.find('=');
         if (separator == std::string::npos) {
             throw ConfigError(where + ": expected 'key = value', got '" + trimmed + "'");
         }

@@ -69,7 +69,7 @@ void declareHostSettings(ConfigStore& store) {
         K::duration("plugins.stop_timeout", "10s", "On unload, how long a plugin's tasks and stop() may take.")
             .range(0, kHour),
         K::boolean("features.new_feature", false,
-                   "Example feature flag (ENABLE_NEW_FEATURE); plugins read it to switch new behaviour on."),
+                   "Feature flag for new host behaviour (classic ENABLE_NEW_FEATURE); nothing is gated on it yet."),
     };
     for (const auto& declared : keys) store.declare("keel", declared.name, declared);
 

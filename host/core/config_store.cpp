@@ -136,6 +136,11 @@ std::vector<std::string> ConfigStore::validateAll() const {
 }
 
 std::string ConfigStore::closestKey(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closestKeyLocked(name);
+}
+
+std::string ConfigStore::closestKeyLocked(const std::string& name) const {
     std::string best;
     std::size_t bestDistance = std::max<std::size_t>(3, name.size() / 3) + 1;
     for (const auto& [fullName, declaration] : declarations_) {
@@ -152,7 +157,7 @@ std::vector<std::string> ConfigStore::unknownKeyWarnings() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<std::string> warnings;
     auto warn = [&](const std::string& key, const std::string& source) {
-        const std::string closest = closestKey(key);
+        const std::string closest = closestKeyLocked(key);
         warnings.push_back("unknown configuration key " + key + " (from " + source + ")" +
                            (closest.empty() ? std::string("; no loaded plugin declares it")
                                             : "; did you mean " + closest + "?"));

@@ -69,6 +69,7 @@ private:
         ConfigKey key;
     };
     std::optional<ConfigEntry> lookupLocked(const std::string& fullName) const;
+    std::string closestKeyLocked(const std::string& name) const;
     std::string validatedLocked(const std::string& fullName, const Declaration& declaration) const;
 
     mutable std::mutex mutex_;

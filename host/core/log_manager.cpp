@@ -123,7 +123,8 @@ spdlog::level::level_enum LogManager::parseLevel(const std::string& name) {
         const auto view = spdlog::level::to_string_view(static_cast<spdlog::level::level_enum>(level));
         if (name == std::string(view.data(), view.size())) return static_cast<spdlog::level::level_enum>(level);
     }
-    if (name == "warning") return spdlog::level::warn;
+    if (name == "warn") return spdlog::level::warn;  // spdlog calls it "warning"; configuration says "warn"
+    if (name == "err") return spdlog::level::err;
     if (name == "error") return spdlog::level::err;
     throw std::invalid_argument("unknown log level '" + name + "'");
 }

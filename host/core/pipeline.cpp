@@ -53,6 +53,11 @@ bool PipelineSnapshot::references(const void* plugin) const {
     return false;
 }
 
+PipelineSnapshot::~PipelineSnapshot() {
+    listeners_.clear();
+    while (!pins_.empty()) pins_.pop_back();
+}
+
 std::vector<std::string> PipelineSnapshot::middlewareOrder(const std::string& listener) const {
     std::vector<std::string> names;
     const auto found = listeners_.find(listener);

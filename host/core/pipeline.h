@@ -37,6 +37,9 @@ class PipelineSnapshot {
 public:
     // Throws std::invalid_argument on conflicting routes, naming both plugins.
     PipelineSnapshot(const std::vector<PipelineContributor>& contributors, std::shared_ptr<spdlog::logger> logger);
+    // Releases the pins latest-started first: when plugins die together, a dependent must go
+    // before the plugin whose services it holds.
+    ~PipelineSnapshot();
 
     // Runs the listener's middleware and the matched handler (or the 404/405 problem).
     // Exceptions that escape every middleware become a 500 here, as a last resort.

@@ -40,11 +40,12 @@ private:
         };
         std::map<std::string, Entry> targets;  // by method
     };
-    // Depth-first, literals before parameters. Returns the first node serving `method`; the first
-    // node with any route for the path is kept in `pathOnly` (for 405) while the search goes on.
+    // Depth-first, literals before parameters. Returns the first node serving `method`; meanwhile
+    // every node the path reaches adds its methods to `allowed` (for 405), and the first of them
+    // is kept in `pathOnly` for the pattern.
     const Node* find(const Node& node, const std::vector<std::string>& segments, std::size_t index,
                      const std::string& method, std::vector<std::string>& values, const Node*& pathOnly,
-                     std::vector<std::string>& pathOnlyValues) const;
+                     std::set<std::string>& allowed) const;
     static bool serves(const Node& node, const std::string& method) {
         return node.targets.count(method) != 0 || (method == "HEAD" && node.targets.count("GET") != 0);
     }
@@ -98,24 +99,25 @@ template <class Target>
 const typename Router<Target>::Node* Router<Target>::find(const Node& node, const std::vector<std::string>& segments,
                                                           std::size_t index, const std::string& method,
                                                           std::vector<std::string>& values, const Node*& pathOnly,
-                                                          std::vector<std::string>& pathOnlyValues) const {
+                                                          std::set<std::string>& allowed) const {
     if (index == segments.size()) {
         if (serves(node, method)) return &node;
-        if (!node.targets.empty() && pathOnly == nullptr) {
-            pathOnly = &node;
-            pathOnlyValues = values;
+        for (const auto& [served, entry] : node.targets) {
+            allowed.insert(served);
+            if (served == "GET") allowed.insert("HEAD");
         }
+        if (!node.targets.empty() && pathOnly == nullptr) pathOnly = &node;
         return nullptr;
     }
     const auto literal = node.literals.find(segments[index]);
     if (literal != node.literals.end()) {
-        if (const Node* found = find(*literal->second, segments, index + 1, method, values, pathOnly, pathOnlyValues)) {
+        if (const Node* found = find(*literal->second, segments, index + 1, method, values, pathOnly, allowed)) {
             return found;
         }
     }
     if (node.parameter && !segments[index].empty()) {
         values.push_back(segments[index]);
-        if (const Node* found = find(*node.parameter, segments, index + 1, method, values, pathOnly, pathOnlyValues)) {
+        if (const Node* found = find(*node.parameter, segments, index + 1, method, values, pathOnly, allowed)) {
             return found;
         }
         values.pop_back();
@@ -128,30 +130,24 @@ typename Router<Target>::Match Router<Target>::match(const std::string& method, 
     Match result;
     std::vector<std::string> values;
     const Node* pathOnly = nullptr;
-    std::vector<std::string> pathOnlyValues;
-    const Node* node = find(root_, splitPath(path), 0, method, values, pathOnly, pathOnlyValues);
+    std::set<std::string> allowed;
+    const Node* node = find(root_, splitPath(path), 0, method, values, pathOnly, allowed);
     if (node == nullptr) {
-        node = pathOnly;
-        values = pathOnlyValues;
-    }
-    if (node == nullptr) return result;
-    auto target = node->targets.find(method);
-    if (target == node->targets.end() && method == "HEAD") target = node->targets.find("GET");
-    if (target != node->targets.end()) {
-        result.target = &target->second.target;
-        result.pattern = target->second.pattern;
-        // Parameter names come from the matched route's own pattern, in order.
-        std::size_t next = 0;
-        for (const auto& segment : splitPath(result.pattern)) {
-            if (segment.size() >= 2 && segment.front() == '{' && next < values.size()) {
-                result.parameters[segment.substr(1, segment.size() - 2)] = values[next++];
-            }
+        if (pathOnly != nullptr) {
+            result.pattern = pathOnly->targets.begin()->second.pattern;
+            result.allowedMethods = std::move(allowed);
         }
-    } else {
-        result.pattern = node->targets.begin()->second.pattern;
-        for (const auto& [allowed, ignored] : node->targets) {
-            result.allowedMethods.insert(allowed);
-            if (allowed == "GET") result.allowedMethods.insert("HEAD");
+        return result;
+    }
+    auto target = node->targets.find(method);
+    if (target == node->targets.end()) target = node->targets.find("GET");  // HEAD, served by GET
+    result.target = &target->second.target;
+    result.pattern = target->second.pattern;
+    // Parameter names come from the matched route's own pattern, in order.
+    std::size_t next = 0;
+    for (const auto& segment : splitPath(result.pattern)) {
+        if (segment.size() >= 2 && segment.front() == '{' && next < values.size()) {
+            result.parameters[segment.substr(1, segment.size() - 2)] = values[next++];
         }
     }
     return result;

@@ -4,6 +4,8 @@
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -80,6 +82,21 @@ std::string expectedForm(const ConfigKey& key) {
     return "a value";
 }
 
+// Poco's parsers skip ',' as a thousands separator ("80,81" would read as 8081): check the
+// shape first so a typo is an error, never another number.
+bool looksLikeInteger(const std::string& text) {
+    std::size_t start = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+    if (start == text.size()) return false;
+    return std::all_of(text.begin() + static_cast<long>(start), text.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+bool looksLikeNumber(const std::string& text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+    });
+}
+
 bool inRange(const ConfigKey& key, double value) {
     return !(key.minimum && value < *key.minimum) && !(key.maximum && value > *key.maximum);
 }
@@ -105,12 +122,12 @@ std::string validateConfigValue(const ConfigKey& key, const std::string& fullNam
             return rawText;
         case ConfigType::Integer: {
             Poco::Int64 value = 0;
-            if (!Poco::NumberParser::tryParse64(text, value) || !inRange(key, static_cast<double>(value))) throw fail();
+            if (!looksLikeInteger(text) || !Poco::NumberParser::tryParse64(text, value) || !inRange(key, static_cast<double>(value))) throw fail();
             return std::to_string(value);
         }
         case ConfigType::Double: {
             double value = 0;
-            if (!Poco::NumberParser::tryParseFloat(text, value) || !std::isfinite(value) || !inRange(key, value)) {
+            if (!looksLikeNumber(text) || !Poco::NumberParser::tryParseFloat(text, value) || !std::isfinite(value) || !inRange(key, value)) {
                 throw fail();
             }
             return text;
@@ -145,8 +162,8 @@ const std::string& Settings::raw(const std::string& key, ConfigType expected) co
         throw std::logic_error("configuration key " + fullName + " was not declared");
     }
     if (type->second != expected) {
-        throw std::logic_error("configuration key " + fullName + " is a " + configTypeName(type->second) +
-                               ", read as a " + configTypeName(expected));
+        throw std::logic_error("configuration key " + fullName + " is declared as " + configTypeName(type->second) +
+                               " but read as " + configTypeName(expected));
     }
     return value->second;
 }

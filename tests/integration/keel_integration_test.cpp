@@ -113,6 +113,23 @@ TEST(KeelIntegration, UnloadThenLoadTheExamplePluginThroughTheAdminApi) {
     EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
 }
 
+TEST(KeelIntegration, UnloadingAProviderIsRefusedWhileUsedAndCascadesOnRequest) {
+    KeelProcess keel(withProbe());
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto consumer = httpRequest(keel.adminPort(), "POST", "/admin/plugins",
+                                      R"({"path":")" + kTestPlugins + R"(/consumer.so"})", "application/json");
+    ASSERT_EQ(consumer.status, 201) << consumer.body;
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/consumer/uses").body, "probe:hi");
+    const auto refused = httpRequest(keel.adminPort(), "DELETE", "/admin/plugins/probe");
+    EXPECT_EQ(refused.status, 409);
+    EXPECT_NE(refused.body.find("required by consumer"), std::string::npos) << refused.body;
+    EXPECT_EQ(httpRequest(keel.adminPort(), "DELETE", "/admin/plugins/probe?cascade=true").status, 204);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/consumer/uses").status, 404);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/live").status, 200) << keel.output();
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+}
+
 TEST(KeelIntegration, SigtermDrainsInFlightRequestsRefusesNewConnectionsAndExitsZero) {
     KeelProcess keel(withProbe({"--define", "server.shutdown_delay=1500ms", "--define", "server.shutdown_timeout=20s"}));
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
@@ -138,6 +155,15 @@ TEST(KeelIntegration, SigtermDrainsInFlightRequestsRefusesNewConnectionsAndExits
     EXPECT_EQ(finished.status, 200) << finished.error;
     EXPECT_EQ(finished.body, "v1 slow");
     EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+}
+
+TEST(KeelIntegration, SecondTerminationSignalExitsAtOnce) {
+    KeelProcess keel(withProbe({"--define", "server.shutdown_delay=20s"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    keel.signal(SIGTERM);
+    ASSERT_TRUE(eventually([&] { return httpRequest(keel.publicPort(), "GET", "/ready").status == 503; }));
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(std::chrono::seconds(5)), 128 + SIGTERM) << keel.output();
 }
 
 TEST(KeelIntegration, CheckConfigNamesKeyFileAndLineOfABadValue) {
@@ -166,7 +192,7 @@ TEST(KeelIntegration, PrintConfigShowsSourcesAndWarnsAboutUnknownKeys) {
 }
 
 TEST(KeelIntegration, EnvironmentOverridesTheFileAndClassicAliasesWork) {
-    KeelProcess keel(withProbe(), {{"KEEL_HELLO_GREETING", "Hi"}});
+    KeelProcess keel(withProbe(), {{"KEEL_HELLO_GREETING", "Hi"}, {"KEEL_LOG_LEVEL", "warn"}});
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
     EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/hello/Bo").body, R"({"message":"Hi, Bo!"})");
 }

@@ -95,7 +95,7 @@ public:
 KEEL_SDK_API std::string validateConfigValue(const ConfigKey& key, const std::string& fullName,
                                              const std::string& text, const ConfigSource& source);
 
-// "250ms", "5s", "1m", "2h", or a bare number of milliseconds. Throws std::invalid_argument.
+// "250ms", "5s", "1m", "2h" (or "0"); a bare number is refused as ambiguous. Throws std::invalid_argument.
 KEEL_SDK_API std::chrono::milliseconds parseDuration(const std::string& text);
 // "true/false/yes/no/on/off/1/0". Throws std::invalid_argument.
 KEEL_SDK_API bool parseBoolean(const std::string& text);

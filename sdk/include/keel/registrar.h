@@ -37,8 +37,9 @@ struct Route {
     std::vector<std::string> listeners{kPublicListener};
 };
 
-// Middleware runs outermost first by ascending `order`. The host's own middleware takes
-// recovery 0, request id 100, access log 200; see docs/writing-plugins.md for the bands.
+// Middleware runs outermost first by ascending `order`. The host's own middleware takes request
+// id 10, access log 20, recovery 30; plugin middleware must use 100 or above (see
+// docs/writing-plugins.md for the bands).
 struct Middleware {
     std::string name;
     int order = 1000;

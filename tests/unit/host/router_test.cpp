@@ -1,10 +1,10 @@
 // The router: which route a method and path reach, what they extract, and which patterns and
 // registrations are refused.
+#include "router.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "router.h"
 
 namespace keel::host {
 namespace {
@@ -155,6 +155,29 @@ TEST(Router, FallsBackToParameterRouteWhenTheLiteralRouteLacksTheMethod) {
     EXPECT_EQ(targetOf(get), "get-item");
     EXPECT_TRUE(get.allowedMethods.empty());
     EXPECT_EQ(targetOf(router.match("POST", "/items/search")), "search");
+}
+
+// The 405 answer's Allow header lists every method the path can be served by, through any
+// route: PUT /items/search would be served by PUT /items/{id}, so Allow names it as well.
+TEST(Router, AllowedMethodsListEveryMethodThePathCanBeServedBy) {
+    StringRouter router;
+    router.add("PUT", "/items/{id}", "put-item");
+    router.add("POST", "/items/search", "search");
+
+    const auto match = router.match("DELETE", "/items/search");
+    EXPECT_EQ(match.target, nullptr);
+    EXPECT_EQ(match.allowedMethods, (std::set<std::string>{"POST", "PUT"}));
+    EXPECT_EQ(targetOf(router.match("PUT", "/items/search")), "put-item");
+}
+
+TEST(Router, HeadFallsBackToAParameterGetRoute) {
+    StringRouter router;
+    router.add("GET", "/items/{id}", "get-item");
+    router.add("POST", "/items/search", "search");
+
+    const auto head = router.match("HEAD", "/items/search");
+    EXPECT_EQ(targetOf(head), "get-item");
+    EXPECT_EQ(head.parameters.at("id"), "search");
 }
 
 TEST(Router, RejectsADuplicateRouteNamingBothPatterns) {
