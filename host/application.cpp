@@ -28,6 +28,7 @@
 #include "http_listener.h"
 #include "keel/version.h"
 #include "log_manager.h"
+#include "otlp_exporter.h"
 #include "plugin_library.h"
 #include "plugin_manager.h"
 #include "signal_watcher.h"
@@ -242,8 +243,23 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         SignalWatcher signals([&logger] {
             logger->warn("SIGHUP received: live reconfiguration arrives with hot swap; nothing was changed");
         });
+        // Tracing: the exporter is installed only with an endpoint, so without one spans cost nothing.
+        auto& dropped = plugins.hostMetrics().counter("keel_trace_spans_dropped_total",
+                                                      "Finished spans not exported, by reason.", {});
+        std::unique_ptr<OtlpExporter> exporter;
+        if (!settings.tracingEndpoint.empty()) {
+            exporter = std::make_unique<OtlpExporter>(
+                OtlpExporterOptions{settings.tracingEndpoint, settings.tracingServiceName, KEEL_VERSION,
+                                    settings.tracingQueueSize, settings.tracingBatchSize,
+                                    settings.tracingExportInterval, settings.tracingExportTimeout},
+                dropped.Add({{"reason", "queue_full"}}), dropped.Add({{"reason", "export_failed"}}),
+                logs.logger("keel.tracing"));
+            setSpanExporter(exporter.get());
+        }
+        const TracingSettings tracing{!settings.tracingEndpoint.empty(), settings.tracingSampleRate};
         try {
-            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), coreMiddleware(logs, options.listeners));
+            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state),
+                                         coreMiddleware(logs, options.listeners, tracing));
             const ConnectionLimits limits{settings.readTimeout, settings.writeTimeout, settings.keepAliveTimeout,
                                           settings.maxKeepAliveRequests, settings.maxBodySize};
             for (const auto* listener : {&settings.publicListener, &settings.adminListener}) {
@@ -282,6 +298,11 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         }
         // 4. Tasks and plugins stop in reverse dependency order.
         plugins.unloadAll();
+        // 5. Spans still queued are exported, within the export timeout.
+        if (exporter) {
+            exporter->shutdown(std::chrono::steady_clock::now() + settings.tracingExportTimeout);
+            setSpanExporter(nullptr);
+        }
         listeners.clear();
         logger->info("keel stopped after serving {} request(s)", dispatcher.served());
     }

@@ -68,6 +68,20 @@ void declareHostSettings(ConfigStore& store) {
             .range(0, kHour),
         K::duration("plugins.stop_timeout", "10s", "On unload, how long a plugin's tasks and stop() may take.")
             .range(0, kHour),
+        K::string("tracing.endpoint", "",
+                  "OpenTelemetry collector for OTLP/HTTP JSON traces, e.g. http://127.0.0.1:4318 (/v1/traces is "
+                  "added); empty: no spans are recorded, an incoming traceparent is still continued in logs."),
+        K::number("tracing.sample_rate", "0.1",
+                  "Share of new traces sampled (0 to 1); a request with a traceparent follows its sampled flag.")
+            .range(0, 1),
+        K::string("tracing.service_name", "keel", "service.name resource attribute of exported spans."),
+        K::integer("tracing.queue_size", 2048, "Finished spans waiting for export; beyond this they are dropped.")
+            .range(1, 1000000),
+        K::integer("tracing.batch_size", 512, "Most spans sent in one export request.").range(1, 100000),
+        K::duration("tracing.export_interval", "1s", "Longest wait before a partial batch is exported.")
+            .range(10, kHour),
+        K::duration("tracing.export_timeout", "2s", "Timeout of one export request (connect and response).")
+            .range(1, 60000),
         K::boolean("features.new_feature", false,
                    "Feature flag for new host behaviour (classic ENABLE_NEW_FEATURE); nothing is gated on it yet."),
     };
@@ -127,6 +141,14 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.plugins = splitList(plugins.getString("list"));
     for (const auto& name : splitList(plugins.getString("required"))) settings.requiredPlugins.insert(name);
     settings.drainTimeout = plugins.getDuration("drain_timeout");
+    const Settings tracing = store.settings("tracing");
+    settings.tracingEndpoint = tracing.getString("endpoint");
+    settings.tracingSampleRate = tracing.getDouble("sample_rate");
+    settings.tracingServiceName = tracing.getString("service_name");
+    settings.tracingQueueSize = static_cast<std::size_t>(tracing.getInt("queue_size"));
+    settings.tracingBatchSize = static_cast<std::size_t>(tracing.getInt("batch_size"));
+    settings.tracingExportInterval = tracing.getDuration("export_interval");
+    settings.tracingExportTimeout = tracing.getDuration("export_timeout");
     settings.stopTimeout = plugins.getDuration("stop_timeout");
     return settings;
 }

@@ -41,6 +41,13 @@ struct HostSettings {
     std::set<std::string> requiredPlugins;
     std::chrono::milliseconds drainTimeout{};
     std::chrono::milliseconds stopTimeout{};
+    std::string tracingEndpoint;
+    double tracingSampleRate = 0.1;
+    std::string tracingServiceName;
+    std::size_t tracingQueueSize = 0;
+    std::size_t tracingBatchSize = 0;
+    std::chrono::milliseconds tracingExportInterval{};
+    std::chrono::milliseconds tracingExportTimeout{};
 };
 
 // Validates and reads the host keys; throws ConfigError.

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "keel/request_context.h"
+#include "keel/tracing.h"
+#include "otlp_exporter.h"
 #include "pipeline.h"
 
 namespace keel::host {
@@ -18,7 +20,8 @@ bool isAcceptableRequestId(const std::string& id) {
     return true;
 }
 
-std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::string>& listeners) {
+std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::string>& listeners,
+                                       TracingSettings tracing) {
     std::vector<Middleware> middleware;
 
     middleware.push_back(Middleware{
@@ -36,6 +39,51 @@ std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::
         },
         listeners});
 
+    middleware.push_back(Middleware{
+        "tracing", kTracingOrder,
+        [tracing](Request& request, Response& response, const Next& next) {
+            RequestContext* context = currentRequestContext();
+            if (context == nullptr) {
+                next();
+                return;
+            }
+            const auto incoming = request.header("traceparent");
+            const auto parent = incoming ? parseTraceParent(*incoming) : std::nullopt;
+            if (parent) {
+                // Parent-based: the caller's sampling decision stands.
+                context->traceId = parent->traceId;
+                context->spanId = parent->spanId;
+                context->sampled = parent->sampled();
+                const auto state = request.header("tracestate");
+                context->traceState = state ? parseTraceState(*state).value_or("") : "";
+            } else if (tracing.enabled) {
+                context->traceId = newTraceId();
+                context->spanId.clear();
+                context->sampled = sampleTrace(context->traceId, tracing.sampleRate);
+            } else {
+                next();
+                return;
+            }
+            const std::string& route = request.routePattern();
+            Span server(route.empty() ? request.method() : request.method() + " " + route, SpanKind::Server);
+            if (server.recording()) {
+                server.setAttribute("http.request.method", request.method());
+                server.setAttribute("url.path", request.path());
+                if (!route.empty()) server.setAttribute("http.route", route);
+                server.setAttribute("network.protocol.version", std::string("1.1"));
+                server.setAttribute("keel.listener", request.listener());
+                const auto remote = request.remoteAddress();
+                server.setAttribute("client.address", remote.substr(0, remote.rfind(':')));
+                if (const auto agent = request.header("User-Agent")) server.setAttribute("user_agent.original", *agent);
+            }
+            next();
+            if (server.recording()) {
+                server.setAttribute("http.response.status_code", static_cast<std::int64_t>(response.status()));
+                if (response.status() >= 500) server.setStatus(SpanStatus::Error, "HTTP " + std::to_string(response.status()));
+            }
+        },
+        listeners});
+
     auto access = logs.accessLogger();
     middleware.push_back(Middleware{
         "access-log", kAccessLogOrder,
@@ -47,6 +95,7 @@ std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::
             const std::string route = request.routePattern().empty() ? "unmatched" : request.routePattern();
             const RequestContext* context = currentRequestContext();
             const std::string traceId = context != nullptr ? context->traceId : "";
+            const std::string spanId = context != nullptr ? context->spanId : "";
             char duration[32];
             std::snprintf(duration, sizeof duration, "%.3f", millis);
             if (logs.format() == LogFormat::Json) {
@@ -56,12 +105,13 @@ std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::
                     escapeJson(request.requestId()), escapeJson(request.listener()), escapeJson(request.method()),
                     escapeJson(route), response.status(), duration, response.body().size(),
                     escapeJson(request.remoteAddress()),
-                    traceId.empty() ? std::string() : ",\"trace_id\":\"" + traceId + "\"");
+                    traceId.empty() ? std::string()
+                                    : ",\"trace_id\":\"" + traceId + "\",\"span_id\":\"" + spanId + "\"");
             } else {
                 access->info("request_id={} listener={} method={} route={} status={} duration_ms={} bytes={} remote={}{}",
                              request.requestId(), request.listener(), request.method(), route, response.status(),
                              duration, response.body().size(), request.remoteAddress(),
-                             traceId.empty() ? std::string() : " trace_id=" + traceId);
+                             traceId.empty() ? std::string() : " trace_id=" + traceId + " span_id=" + spanId);
             }
         },
         listeners});

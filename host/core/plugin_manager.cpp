@@ -108,6 +108,7 @@ public:
     std::shared_ptr<spdlog::logger> logger() const override { return plugin_.logger; }
     HealthChecks& healthChecks() override { return manager_; }
     const HostState& hostState() const override { return manager_.hostState_; }
+    std::vector<prometheus::MetricFamily> collectMetrics() const override { return manager_.collectMetrics(); }
     std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) override {
         return manager_.findService(name, interfaceId);
     }
@@ -126,7 +127,17 @@ PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, 
       hostState_(hostState),
       logger_(logs.logger("keel")),
       hostContributions_(std::make_shared<PluginContributions>()) {
+    hostMetrics_ = std::make_unique<PluginMetrics>("keel", registry_, metricOwnership_);
+    hostMetrics_->gauge("keel_build_info", "Build of the running keel: version and SDK ABI.", {})
+        .Add({{"version", hostState_.version()}, {"sdk_abi", std::to_string(KEEL_SDK_ABI_VERSION)}})
+        .Set(1);
+    pluginInfo_ = &hostMetrics_->gauge("keel_plugin_info", "Loaded plugins and their versions (value 1).", {});
+    pluginLoads_ = &hostMetrics_->counter("keel_plugin_loads_total", "Plugin load attempts by result.", {});
     publishSnapshot();
+}
+
+void PluginManager::countLoad(const std::string& plugin, bool succeeded) {
+    pluginLoads_->Add({{"plugin", plugin}, {"result", succeeded ? "success" : "failed"}}).Increment();
 }
 
 PluginManager::~PluginManager() { unloadAll(); }
@@ -253,6 +264,7 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
         std::lock_guard<std::mutex> lock(stateMutex_);
         plugins_.push_back(plugin);
     }
+    pluginInfo_->Add({{"plugin", name}, {"version", plugin->library->version()}}).Set(1);
     logger_->info("plugin {} {} started ({} routes, {} middleware, {} tasks, {} health checks)", name,
                   plugin->library->version(), plugin->contributions.routes.size(),
                   plugin->contributions.middleware.size(),
@@ -341,6 +353,10 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
         }
     }
     publishSnapshot();
+    if (!configureOnly) {
+        for (const auto& name : report.started) countLoad(name, true);
+        for (const auto& [name, reason] : report.failed) countLoad(name, false);
+    }
 
     std::string requiredFailures;
     for (const auto& [name, reason] : report.failed) {
@@ -353,7 +369,14 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
 
 std::string PluginManager::load(const std::string& nameOrPath) {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    auto library = PluginLibrary::open(resolvePath(nameOrPath), options_.privateDirectory);
+    const std::string guessedName = Poco::Path(resolvePath(nameOrPath)).getBaseName();
+    std::unique_ptr<PluginLibrary> library;
+    try {
+        library = PluginLibrary::open(resolvePath(nameOrPath), options_.privateDirectory);
+    } catch (...) {
+        countLoad(guessedName, false);
+        throw;
+    }
     const std::string name = library->name();
     const auto loaded = loadedNames();
     if (std::find(loaded.begin(), loaded.end(), name) != loaded.end()) {
@@ -364,7 +387,13 @@ std::string PluginManager::load(const std::string& nameOrPath) {
             throw PluginStateError(409, "plugin " + name + " requires plugin " + requirement + ", which is not loaded");
         }
     }
-    configureAndStart(std::move(library));
+    try {
+        configureAndStart(std::move(library));
+    } catch (...) {
+        countLoad(name, false);
+        throw;
+    }
+    countLoad(name, true);
     publishSnapshot();
     return name;
 }
@@ -414,6 +443,7 @@ void PluginManager::unloadOne(const std::string& name) {
     }
     victim->state = PluginState::Stopping;
     publishSnapshot();  // new requests no longer reach it
+    pluginInfo_->Remove(&pluginInfo_->Add({{"plugin", name}, {"version", victim->library->version()}}));
 
     const auto stopDeadline = std::chrono::steady_clock::now() + options_.stopTimeout;
     const auto stuckTasks = victim->tasks->stop(stopDeadline);

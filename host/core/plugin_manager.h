@@ -94,6 +94,9 @@ public:
     void runPeriodicTaskOnce(const std::string& plugin, const std::string& task);
 
     std::string resolvePath(const std::string& nameOrPath) const;
+    // The host's own families (keel_*), owned by "keel" in the registry.
+    Metrics& hostMetrics() { return *hostMetrics_; }
+    std::vector<prometheus::MetricFamily> collectMetrics() const { return registry_.Collect(); }
 
 private:
     std::shared_ptr<LoadedPlugin> configureAndStart(std::unique_ptr<PluginLibrary> library, bool configureOnly = false);
@@ -114,6 +117,10 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     MetricOwnership metricOwnership_;
     HealthCheckRunner healthRunner_;
+    std::unique_ptr<PluginMetrics> hostMetrics_;
+    prometheus::Family<prometheus::Gauge>* pluginInfo_ = nullptr;
+    prometheus::Family<prometheus::Counter>* pluginLoads_ = nullptr;
+    void countLoad(const std::string& plugin, bool succeeded);
 
     std::mutex lifecycleMutex_;  // serialises load/unload
     mutable std::mutex stateMutex_;

@@ -15,6 +15,7 @@ KEEL_DEB_PACKAGES=(
     libsystemd-dev                                     # sd_notify / watchdog
     postgresql postgresql-client                       # server binaries for the throwaway test cluster, psql
     curl ca-certificates python3                       # integration tests and scripts (free-port probe)
+    prometheus                                         # promtool and a real Prometheus for the metrics tests
 )
 
 keel_log() { printf 'keel: %s\n' "$*" >&2; }
@@ -54,9 +55,26 @@ keel_install_deps() {
     fi
     # env inside sudo: sudo drops DEBIAN_FRONTEND, and a debconf prompt would hang CI (no stdin).
     # The lock timeout waits for a concurrent apt (e.g. unattended-upgrades) instead of failing.
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
-        install -y --no-install-recommends "${missing[@]}"
+    # Packages such as prometheus and postgresql ship services that would start at install (the
+    # Prometheus one on :9090, Keel's admin port). Tests start their own servers, so deny service
+    # starts during the install unless the machine already has a policy.
+    local policy=/usr/sbin/policy-rc.d added_policy=0
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\n# added by keel scripts/lib/deps.sh during package installation\nexit 101\n' |
+            "${as_root[@]}" tee "$policy" >/dev/null
+        "${as_root[@]}" chmod 755 "$policy"
+        added_policy=1
+    fi
+    local rc=0
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update || rc=$?
+    if ((rc == 0)); then
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+            install -y --no-install-recommends "${missing[@]}" || rc=$?
+    fi
+    if ((added_policy)); then
+        "${as_root[@]}" rm -f "$policy"
+    fi
+    ((rc == 0)) || return "$rc"
 
     mapfile -t missing < <(keel_missing_deps)
     if ((${#missing[@]} != 0)); then

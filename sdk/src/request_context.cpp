@@ -5,12 +5,12 @@
 namespace keel {
 
 namespace {
-thread_local const RequestContext* currentContext = nullptr;
+thread_local RequestContext* currentContext = nullptr;
 }
 
-const RequestContext* currentRequestContext() { return currentContext; }
+RequestContext* currentRequestContext() { return currentContext; }
 
-RequestContextScope::RequestContextScope(const RequestContext* context) : previous_(currentContext) {
+RequestContextScope::RequestContextScope(RequestContext* context) : previous_(currentContext) {
     currentContext = context;
 }
 

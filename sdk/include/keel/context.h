@@ -6,7 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+#include <prometheus/metric_family.h>
 #include <spdlog/logger.h>
+
+#include <vector>
 
 #include "keel/config.h"
 #include "keel/export.h"
@@ -22,6 +25,9 @@ public:
     virtual std::shared_ptr<spdlog::logger> logger() const = 0;
     virtual HealthChecks& healthChecks() = 0;
     virtual const HostState& hostState() const = 0;
+    // A snapshot of every metric family in the host's registry (all plugins' and the host's
+    // own), for an exposition endpoint.
+    virtual std::vector<prometheus::MetricFamily> collectMetrics() const = 0;
 
     // The service published under `name` with `interfaceId`, or nullptr.
     virtual std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) = 0;

@@ -1,0 +1,68 @@
+// http_server_* families.
+#include "http_metrics.h"
+
+#include <Poco/NumberParser.h>
+#include <Poco/StringTokenizer.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace keel::plugins::metrics {
+
+HttpMetrics::HttpMetrics(Metrics& metrics, std::vector<double> buckets)
+    : requests_(metrics.counter("http_server_requests_total", "HTTP requests served, by method, route and status.")),
+      duration_(metrics.histogram("http_server_request_duration_seconds",
+                                  "Time from request read to response ready, by method, route and status.")),
+      active_(metrics.gauge("http_server_active_requests", "Requests being served, by method and route.")),
+      buckets_(std::move(buckets)) {}
+
+std::string HttpMetrics::methodLabel(const std::string& method) {
+    static const char* known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+    for (const char* candidate : known) {
+        if (method == candidate) return method;
+    }
+    return "other";
+}
+
+std::string HttpMetrics::routeLabel(const Request& request) {
+    return request.routePattern().empty() ? "unmatched" : request.routePattern();
+}
+
+std::vector<double> HttpMetrics::parseBuckets(const std::string& text) {
+    std::vector<double> buckets;
+    Poco::StringTokenizer tokens(text, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+    for (const auto& token : tokens) {
+        double value = 0;
+        if (!Poco::NumberParser::tryParseFloat(token, value) || value <= 0 ||
+            (!buckets.empty() && value <= buckets.back())) {
+            throw std::invalid_argument("'" + token + "' is not a positive number above the previous bucket");
+        }
+        buckets.push_back(value);
+    }
+    if (buckets.empty()) throw std::invalid_argument("no buckets given");
+    return buckets;
+}
+
+void HttpMetrics::observe(Request& request, Response& response, const Next& next) {
+    const std::string method = methodLabel(request.method());
+    const std::string route = routeLabel(request);
+    auto& active = active_.Add({{"method", method}, {"route", route}});
+    active.Increment();
+    const auto started = std::chrono::steady_clock::now();
+    int status = 500;  // what the recovery middleware will answer if `next` throws
+    try {
+        next();
+        status = response.status();
+    } catch (...) {
+        active.Decrement();
+        requests_.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
+        throw;
+    }
+    active.Decrement();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const prometheus::Labels labels{{"method", method}, {"route", route}, {"status", std::to_string(status)}};
+    requests_.Add(labels).Increment();
+    duration_.Add(labels, prometheus::Histogram::BucketBoundaries(buckets_)).Observe(seconds);
+}
+
+}  // namespace keel::plugins::metrics

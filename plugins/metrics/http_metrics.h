@@ -1,0 +1,34 @@
+// RED metrics of every request, labelled by route pattern (never the raw path) so that label
+// cardinality stays bounded whatever clients send. Thread-safe after construction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <keel/metrics.h>
+#include <keel/registrar.h>
+
+namespace keel::plugins::metrics {
+
+class HttpMetrics {
+public:
+    HttpMetrics(Metrics& metrics, std::vector<double> buckets);
+
+    // The middleware body: counts, times and tracks the request around `next`.
+    void observe(Request& request, Response& response, const Next& next);
+
+    // Standard methods as sent; anything else "other" (a method token is client input).
+    static std::string methodLabel(const std::string& method);
+    // The route pattern, or "unmatched" for requests no route took.
+    static std::string routeLabel(const Request& request);
+    // "0.005,0.01,0.1" -> {0.005, 0.01, 0.1}; throws std::invalid_argument unless strictly increasing positive numbers.
+    static std::vector<double> parseBuckets(const std::string& text);
+
+private:
+    prometheus::Family<prometheus::Counter>& requests_;
+    prometheus::Family<prometheus::Histogram>& duration_;
+    prometheus::Family<prometheus::Gauge>& active_;
+    std::vector<double> buckets_;
+};
+
+}  // namespace keel::plugins::metrics

@@ -1,0 +1,124 @@
+// Pooled Poco client sessions with timeouts and W3C trace propagation.
+#include "keel/http_client.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "keel/request_context.h"
+#include "keel/tracing.h"
+
+namespace keel {
+
+HttpClientError::HttpClientError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+HttpClientError::~HttpClientError() = default;
+
+struct HttpClient::Pool {
+    std::mutex mutex;
+    std::map<std::string, std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>>> idle;
+};
+
+HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {}
+HttpClient::~HttpClient() = default;
+
+namespace {
+
+Poco::Timespan span(std::chrono::milliseconds duration) {
+    return Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
+}
+
+bool idempotent(const std::string& method) {
+    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
+}  // namespace
+
+ClientResponse HttpClient::send(const ClientRequest& request) {
+    Poco::URI uri;
+    try {
+        uri = Poco::URI(request.url);
+    } catch (const Poco::Exception& error) {
+        throw HttpClientError(HttpClientError::Kind::InvalidUrl, "invalid URL '" + request.url + "': " + error.message());
+    }
+    if (uri.getScheme() != "http" || uri.getHost().empty()) {
+        throw HttpClientError(HttpClientError::Kind::InvalidUrl,
+                              "unsupported URL '" + request.url + "' (expected http://host[:port]/path)");
+    }
+    const std::string key = uri.getHost() + ":" + std::to_string(uri.getPort());
+    const auto timeout = request.timeout.value_or(options_.requestTimeout);
+
+    Span clientSpan(request.method, SpanKind::Client);
+    clientSpan.setAttribute("http.request.method", request.method);
+    clientSpan.setAttribute("url.full", uri.getScheme() + "://" + key + uri.getPath());
+    clientSpan.setAttribute("server.address", uri.getHost());
+    clientSpan.setAttribute("server.port", static_cast<std::int64_t>(uri.getPort()));
+
+    Poco::Net::HTTPRequest outgoing(request.method, uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery(),
+                                    Poco::Net::HTTPMessage::HTTP_1_1);
+    outgoing.setKeepAlive(true);
+    outgoing.set("User-Agent", options_.userAgent);
+    for (const auto& [name, value] : request.headers.fields()) outgoing.add(name, value);
+    if (const RequestContext* context = currentRequestContext(); context != nullptr && !context->traceId.empty()) {
+        outgoing.set("traceparent", formatTraceParent(context->traceId, context->spanId, context->sampled));
+        if (!context->traceState.empty()) outgoing.set("tracestate", context->traceState);
+    }
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+        outgoing.setContentLength(static_cast<std::streamsize>(request.body.size()));
+    }
+
+    for (int attempt = 0;; ++attempt) {
+        std::unique_ptr<Poco::Net::HTTPClientSession> session;
+        bool reused = false;
+        {
+            std::lock_guard<std::mutex> lock(pool_->mutex);
+            auto& idle = pool_->idle[key];
+            if (!idle.empty()) {
+                session = std::move(idle.back());
+                idle.pop_back();
+                reused = true;
+            }
+        }
+        if (!session) session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        session->setTimeout(span(options_.connectTimeout), span(timeout), span(timeout));
+        session->setKeepAlive(true);
+        try {
+            session->sendRequest(outgoing) << request.body;
+            Poco::Net::HTTPResponse incoming;
+            std::istream& body = session->receiveResponse(incoming);
+            ClientResponse response;
+            response.status = incoming.getStatus();
+            for (const auto& [name, value] : incoming) response.headers.add(name, value);
+            Poco::StreamCopier::copyToString(body, response.body);
+            clientSpan.setAttribute("http.response.status_code", static_cast<std::int64_t>(response.status));
+            if (response.status >= 500) clientSpan.setStatus(SpanStatus::Error, "HTTP " + std::to_string(response.status));
+            if (incoming.getKeepAlive()) {
+                std::lock_guard<std::mutex> lock(pool_->mutex);
+                auto& idle = pool_->idle[key];
+                if (idle.size() < options_.maxIdlePerHost) idle.push_back(std::move(session));
+            }
+            return response;
+        } catch (const Poco::TimeoutException& error) {
+            clientSpan.setStatus(SpanStatus::Error, "timeout");
+            throw HttpClientError(HttpClientError::Kind::Timeout,
+                                  request.method + " " + key + uri.getPath() + " timed out: " + error.displayText());
+        } catch (const Poco::Exception& error) {
+            // A pooled keep-alive connection the server already closed: try once on a new one,
+            // but only when repeating the request cannot do anything twice.
+            if (reused && attempt == 0 && idempotent(request.method)) continue;
+            clientSpan.setStatus(SpanStatus::Error, error.displayText());
+            const bool connect = dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&error) != nullptr ||
+                                 dynamic_cast<const Poco::Net::NetException*>(&error) != nullptr;
+            throw HttpClientError(connect ? HttpClientError::Kind::Connect : HttpClientError::Kind::Protocol,
+                                  request.method + " " + key + uri.getPath() + " failed: " + error.displayText());
+        }
+    }
+}
+
+}  // namespace keel
