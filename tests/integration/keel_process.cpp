@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -23,13 +24,15 @@ extern char** environ;
 namespace keel::testing {
 
 HttpResult httpRequest(int port, const std::string& method, const std::string& target, const std::string& body,
-                       const std::string& contentType, std::chrono::milliseconds timeout) {
+                       const std::string& contentType, std::chrono::milliseconds timeout,
+                       const std::map<std::string, std::string>& headers) {
     HttpResult result;
     try {
         Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
         session.setTimeout(Poco::Timespan(std::chrono::microseconds(timeout).count()));
         Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
         if (!contentType.empty()) request.setContentType(contentType);
+        for (const auto& [name, value] : headers) request.set(name, value);
         if (!body.empty() || method == "POST") request.setContentLength(static_cast<std::streamsize>(body.size()));
         session.sendRequest(request) << body;
         Poco::Net::HTTPResponse response;
@@ -48,22 +51,12 @@ int freePort() {
     return socket.address().port();
 }
 
-KeelProcess::KeelProcess(std::vector<std::string> arguments, std::map<std::string, std::string> environment,
-                         bool chooseListeners) {
-    publicPort_ = freePort();
-    adminPort_ = freePort();
-    while (adminPort_ == publicPort_) adminPort_ = freePort();
-    outputFile_ = "/tmp/keel-it-" + std::to_string(::getpid()) + "-" + std::to_string(publicPort_) + ".log";
-
-    std::vector<std::string> argv{KEEL_BINARY};
-    if (chooseListeners) {
-        argv.insert(argv.end(), {"--define", "server.host=127.0.0.1", "--define",
-                                 "server.port=" + std::to_string(publicPort_), "--define",
-                                 "admin.port=" + std::to_string(adminPort_), "--define", "server.max_threads=32"});
-    }
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment) {
+    static std::atomic<int> sequence{0};
+    outputFile_ = "/tmp/keel-it-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence) + ".log";
+    std::vector<std::string> arguments = argv;
     std::vector<char*> rawArgv;
-    for (auto& argument : argv) rawArgv.push_back(argument.data());
+    for (auto& argument : arguments) rawArgv.push_back(argument.data());
     rawArgv.push_back(nullptr);
 
     std::vector<std::string> env;
@@ -88,10 +81,10 @@ KeelProcess::KeelProcess(std::vector<std::string> arguments, std::map<std::strin
     const int error = posix_spawn(&pid_, rawArgv[0], &actions, &attributes, rawArgv.data(), rawEnv.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
-    if (error != 0) throw std::runtime_error("cannot start " KEEL_BINARY);
+    if (error != 0) throw std::runtime_error("cannot start " + argv.front());
 }
 
-KeelProcess::~KeelProcess() {
+ChildProcess::~ChildProcess() {
     if (!exited_ && pid_ > 0) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
@@ -99,41 +92,64 @@ KeelProcess::~KeelProcess() {
     ::unlink(outputFile_.c_str());
 }
 
-bool KeelProcess::waitUntilLive(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (httpRequest(publicPort_, "GET", "/live", "", "", std::chrono::seconds(2)).status == 200) return true;
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            exited_ = true;
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+void ChildProcess::signal(int signal) {
+    if (!exited_) ::kill(pid_, signal);
 }
 
-void KeelProcess::signal(int signal) { ::kill(pid_, signal); }
+bool ChildProcess::running() {
+    if (exited_) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    return !exited_;
+}
 
-int KeelProcess::waitForExit(std::chrono::milliseconds timeout) {
+int ChildProcess::waitForExit(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            exited_ = true;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        }
+    while (running()) {
+        if (std::chrono::steady_clock::now() >= deadline) return -1;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return -1;
+    return exitCode_;
 }
 
-std::string KeelProcess::output() const {
+std::string ChildProcess::output() const {
     std::ifstream in(outputFile_);
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
 }
+
+KeelProcess::KeelProcess(std::vector<std::string> arguments, std::map<std::string, std::string> environment,
+                         bool chooseListeners) {
+    publicPort_ = freePort();
+    adminPort_ = freePort();
+    while (adminPort_ == publicPort_) adminPort_ = freePort();
+    std::vector<std::string> argv{KEEL_BINARY};
+    if (chooseListeners) {
+        argv.insert(argv.end(), {"--define", "server.host=127.0.0.1", "--define",
+                                 "server.port=" + std::to_string(publicPort_), "--define",
+                                 "admin.port=" + std::to_string(adminPort_), "--define", "server.max_threads=32"});
+    }
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    child_ = std::make_unique<ChildProcess>(argv, environment);
+}
+
+bool KeelProcess::waitUntilLive(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (httpRequest(publicPort_, "GET", "/live", "", "", std::chrono::seconds(2)).status == 200) return true;
+        if (!child_->running()) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+void KeelProcess::signal(int signal) { child_->signal(signal); }
+
+int KeelProcess::waitForExit(std::chrono::milliseconds timeout) { return child_->waitForExit(timeout); }
 
 std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments) {
     KeelProcess process(arguments, {}, false);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,33 @@ struct HttpResult {
 // One request on a fresh connection to 127.0.0.1:port, bounded by `timeout`.
 HttpResult httpRequest(int port, const std::string& method, const std::string& target, const std::string& body = "",
                        const std::string& contentType = "",
-                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                       const std::map<std::string, std::string>& headers = {});
 
 // A port that was free a moment ago.
 int freePort();
+
+// Any program, output captured to a file, killed (SIGKILL) if still running when destroyed.
+class ChildProcess {
+public:
+    ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment = {});
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    void signal(int signal);
+    bool running();
+    // Waits for the exit; returns the exit code, or -1 on timeout / death by signal.
+    int waitForExit(std::chrono::milliseconds timeout);
+    std::string output() const;
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    bool exited_ = false;
+    int exitCode_ = -1;
+    std::string outputFile_;
+};
 
 class KeelProcess {
 public:
@@ -32,24 +56,21 @@ public:
     // admin listeners are added as --define (which overrides every other source).
     explicit KeelProcess(std::vector<std::string> arguments, std::map<std::string, std::string> environment = {},
                          bool chooseListeners = true);
-    ~KeelProcess();  // SIGKILL if still running
 
     // Polls /live on the public listener until it answers 200; false after `timeout`.
     bool waitUntilLive(std::chrono::milliseconds timeout = std::chrono::seconds(20));
     void signal(int signal);
     // Waits for the exit; returns the exit code, or -1 on timeout / death by signal.
     int waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
-    std::string output() const;
-    pid_t pid() const { return pid_; }
+    std::string output() const { return child_->output(); }
+    pid_t pid() const { return child_->pid(); }
     int publicPort() const { return publicPort_; }
     int adminPort() const { return adminPort_; }
 
 private:
-    pid_t pid_ = -1;
-    bool exited_ = false;
     int publicPort_ = 0;
     int adminPort_ = 0;
-    std::string outputFile_;
+    std::unique_ptr<ChildProcess> child_;
 };
 
 // Runs keel to completion (for --check-config and friends); returns exit code and output.

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include <keel/http_client.h>
 #include <keel/plugin.h>
 #include <keel/problem.h>
 
@@ -81,6 +82,18 @@ public:
                                                                healthy ? "" : "probe told to be unhealthy"};
                                   }});
         registrar.provide<Echo>(std::string(PROBE_NAME) + ".echo", std::make_shared<EchoService>());
+        // Calls `url` through the SDK client, so the trace continues downstream.
+        registrar.get(base + "/downstream", [this](Request& request, Response& response) {
+            const auto url = request.query("url");
+            if (!url) throw HttpError(400, "Missing url", "pass ?url=http://127.0.0.1:port/path");
+            const auto downstream = client_.send(ClientRequest{"GET", *url, {}, "", std::nullopt});
+            response.send(200, "downstream " + std::to_string(downstream.status));
+        });
+        auto logger = registrar.logger();
+        registrar.get(base + "/log", [logger](Request&, Response& response) {
+            logger->info("probe log line");
+            response.send(200, "logged");
+        });
 #ifdef PROBE_USES
         registrar.get(base + "/uses", [this](Request&, Response& response) { response.send(200, used_->echo("hi")); });
 #endif
@@ -97,6 +110,8 @@ public:
 
 private:
     bool failInStart_ = false;
+    HttpClient client_{HttpClientOptions{std::chrono::milliseconds(1000), std::chrono::milliseconds(2000), 4,
+                                         "keel-probe"}};
     prometheus::Counter* ticks_ = nullptr;
     std::shared_ptr<Echo> used_;
 };

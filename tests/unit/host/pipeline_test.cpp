@@ -59,8 +59,8 @@ TEST_F(PipelineTest, RunsMiddlewareByOrderThenPluginNameAroundTheHandler) {
                           {recorder("late", 500, trace), recorder("zeta-tie", 300, trace)},
                           {recorder("alpha-tie", 300, trace), recorder("early", 100, trace)});
     EXPECT_EQ(snapshot->middlewareOrder("public"),
-              (std::vector<std::string>{"request-id", "access-log", "recovery", "early", "alpha-tie", "zeta-tie",
-                                        "late"}));
+              (std::vector<std::string>{"request-id", "tracing", "access-log", "recovery", "early", "alpha-tie",
+                                        "zeta-tie", "late"}));
     run(*snapshot, "GET", "/x");
     EXPECT_EQ(trace, (std::vector<std::string>{"early>", "alpha-tie>", "zeta-tie>", "late>", "handler", "<late",
                                                "<zeta-tie", "<alpha-tie", "<early"}));
