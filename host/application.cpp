@@ -13,6 +13,7 @@
 #include <prometheus/registry.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -101,6 +102,10 @@ void KeelApplication::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(Poco::Util::Option("print-config", "",
                                          "Print every effective value with its source (secrets redacted), then exit.")
                           .callback(callback));
+    options.addOption(Poco::Util::Option("config-reference", "",
+                                         "Print every key the host and the plugins in plugins.dir declare, as the "
+                                         "Markdown table of docs/configuration.md, then exit.")
+                          .callback(callback));
     options.addOption(Poco::Util::Option("version", "v", "Print the version and SDK ABI, then exit.").callback(callback));
     options.addOption(Poco::Util::Option("help", "h", "Print this help, then exit.").callback(callback));
 }
@@ -120,6 +125,8 @@ void KeelApplication::handleDefine(const std::string& name, const std::string& v
         checkConfig_ = true;
     } else if (name == "print-config") {
         printConfig_ = true;
+    } else if (name == "config-reference") {
+        configReference_ = true;
     } else if (name == "version") {
         versionRequested_ = true;
         stopOptionsProcessing();
@@ -155,7 +162,18 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
         options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
         options.privateDirectory = resolveRuntimeDirectory(settings.pluginsRuntimeDirectory);
         PluginManager plugins(options, store, logs, registry, state);
-        const auto report = plugins.loadAll(settings.plugins, {}, true);
+        std::vector<std::string> names = settings.plugins;
+        if (configReference_) {
+            // Every plugin shipped in the plugin directory, not only the configured ones.
+            names.clear();
+            std::vector<std::string> files;
+            Poco::File(options.pluginsDirectory).list(files);
+            std::sort(files.begin(), files.end());
+            for (const auto& file : files) {
+                if (Poco::Path(file).getExtension() == "so") names.push_back(Poco::Path(file).getBaseName());
+            }
+        }
+        const auto report = plugins.loadAll(names, {}, true);
         for (const auto& [name, reason] : report.failed) errors.push_back(reason);
         Poco::File(options.privateDirectory).remove(true);
     } catch (const std::exception& error) {
@@ -166,6 +184,22 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     }
     warnings = store.unknownKeyWarnings();
 
+    if (configReference_) {
+        std::cout << "| Key | Type | Default | Valid values | Description |\n";
+        std::cout << "|-----|------|---------|--------------|-------------|\n";
+        auto cell = [](std::string text) {
+            for (std::size_t at = text.find('|'); at != std::string::npos; at = text.find('|', at + 2)) {
+                text.replace(at, 1, "\\|");
+            }
+            return text;
+        };
+        for (const auto& value : store.effective()) {
+            std::cout << "| `" << value.key << "` | " << value.type << " | "
+                      << (value.defaultValue.empty() ? std::string("*(empty)*") : "`" + cell(value.defaultValue) + "`")
+                      << " | " << cell(value.expected) << " | " << cell(value.description) << " |\n";
+        }
+        return errors.empty() ? EXIT_OK : kExitConfig;
+    }
     if (printConfig_) {
         std::string section;
         for (const auto& value : store.effective()) {
@@ -216,7 +250,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     HostSettings settings;
     try {
         loadConfiguration(store);
-        if (checkConfig_ || printConfig_) return checkOrPrintConfig(store);
+        if (checkConfig_ || printConfig_ || configReference_) return checkOrPrintConfig(store);
         settings = readHostSettings(store);
     } catch (const ConfigError& error) {
         std::cerr << "keel: configuration error: " << error.what() << "\n";

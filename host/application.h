@@ -31,6 +31,7 @@ private:
     bool versionRequested_ = false;
     bool checkConfig_ = false;
     bool printConfig_ = false;
+    bool configReference_ = false;
     std::string usageError_;
 };
 

@@ -207,6 +207,8 @@ std::vector<EffectiveConfigValue> ConfigStore::effective() const {
         value.owner = declaration.owner;
         value.type = configTypeName(declaration.key.type);
         value.description = declaration.key.description;
+        value.defaultValue = declaration.key.defaultValue;
+        value.expected = describeConfigForm(declaration.key);
         values.push_back(std::move(value));
     }
     return values;

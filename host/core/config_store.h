@@ -27,6 +27,8 @@ struct EffectiveConfigValue {
     std::string owner;
     std::string type;
     std::string description;
+    std::string defaultValue;
+    std::string expected;  // the valid form, as error messages state it
 };
 
 class ConfigStore {

@@ -103,6 +103,8 @@ bool inRange(const ConfigKey& key, double value) {
 
 }  // namespace
 
+std::string describeConfigForm(const ConfigKey& key) { return expectedForm(key); }
+
 std::string validateConfigValue(const ConfigKey& key, const std::string& fullName, const std::string& rawText,
                                 const ConfigSource& source) {
     const std::string text = Poco::trim(rawText);

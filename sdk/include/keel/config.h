@@ -95,6 +95,10 @@ public:
 KEEL_SDK_API std::string validateConfigValue(const ConfigKey& key, const std::string& fullName,
                                              const std::string& text, const ConfigSource& source);
 
+// What a valid value of `key` looks like ("an integer between 0 and 65535"), as error messages
+// and the generated configuration reference say it.
+KEEL_SDK_API std::string describeConfigForm(const ConfigKey& key);
+
 // "250ms", "5s", "1m", "2h" (or "0"); a bare number is refused as ambiguous. Throws std::invalid_argument.
 KEEL_SDK_API std::chrono::milliseconds parseDuration(const std::string& text);
 // "true/false/yes/no/on/off/1/0". Throws std::invalid_argument.
