@@ -12,26 +12,10 @@
 namespace keel::testing {
 namespace {
 
-const std::string kPlugins = KEEL_PLUGIN_DIR;
 const std::string kTestPlugins = KEEL_TEST_PLUGIN_DIR;
 
 // The default set plus the test probe, loaded from its path.
-std::vector<std::string> withProbe(std::vector<std::string> extra = {}) {
-    std::vector<std::string> arguments{"--define", "plugins.dir=" + kPlugins, "--define",
-                                       "plugins.list=health, hello, " + kTestPlugins + "/probe.so"};
-    arguments.insert(arguments.end(), extra.begin(), extra.end());
-    return arguments;
-}
-
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-}
+std::vector<std::string> withProbe(std::vector<std::string> extra = {}) { return withPlugins("health, hello", std::move(extra)); }
 
 std::string mapsOf(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/maps");

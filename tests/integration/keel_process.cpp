@@ -151,6 +151,13 @@ void KeelProcess::signal(int signal) { child_->signal(signal); }
 
 int KeelProcess::waitForExit(std::chrono::milliseconds timeout) { return child_->waitForExit(timeout); }
 
+std::vector<std::string> withPlugins(const std::string& plugins, std::vector<std::string> extra) {
+    std::vector<std::string> arguments{"--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--define",
+                                       "plugins.list=" + plugins + ", " + KEEL_TEST_PLUGIN_DIR + "/probe.so"};
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    return arguments;
+}
+
 std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments) {
     KeelProcess process(arguments, {}, false);
     const int code = process.waitForExit(std::chrono::seconds(30));

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace keel::testing {
@@ -72,6 +73,21 @@ private:
     int adminPort_ = 0;
     std::unique_ptr<ChildProcess> child_;
 };
+
+// Arguments that load `plugins` (names from the build's plugin directory, plus the test probe by
+// path) followed by `extra`.
+std::vector<std::string> withPlugins(const std::string& plugins, std::vector<std::string> extra = {});
+
+// Polls `predicate` until it holds; false after `timeout`.
+template <class Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
 
 // Runs keel to completion (for --check-config and friends); returns exit code and output.
 std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments);

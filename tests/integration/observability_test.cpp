@@ -17,27 +17,10 @@
 namespace keel::testing {
 namespace {
 
-const std::string kPlugins = KEEL_PLUGIN_DIR;
-const std::string kTestPlugins = KEEL_TEST_PLUGIN_DIR;
 const std::string kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
 const std::string kCallerSpan = "00f067aa0ba902b7";
 
-std::vector<std::string> observed(std::vector<std::string> extra = {}) {
-    std::vector<std::string> arguments{"--define", "plugins.dir=" + kPlugins, "--define",
-                                       "plugins.list=health, hello, metrics, " + kTestPlugins + "/probe.so"};
-    arguments.insert(arguments.end(), extra.begin(), extra.end());
-    return arguments;
-}
-
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-}
+std::vector<std::string> observed(std::vector<std::string> extra = {}) { return withPlugins("health, hello, metrics", std::move(extra)); }
 
 // Runs a shell command with `input` on stdin; returns exit code and output.
 std::pair<int, std::string> runWithInput(const std::string& command, const std::string& input) {
