@@ -1,0 +1,48 @@
+// keel_circuit_breaker_state, keel_resilience_*, keel_bulkhead_*, keel_rate_limited_requests_total.
+#include "resilience_metrics.h"
+
+namespace keel::plugins::resilience {
+
+void PipelineMetrics::setBreakerState(BreakerState state) const {
+    if (breakerState == nullptr) return;
+    // Forced states report as the state they impose.
+    const BreakerState shown = state == BreakerState::ForcedOpen     ? BreakerState::Open
+                               : state == BreakerState::ForcedClosed ? BreakerState::Closed
+                                                                     : state;
+    for (const auto candidate : {BreakerState::Closed, BreakerState::Open, BreakerState::HalfOpen}) {
+        breakerState->Add({{"pipeline", pipeline}, {"state", breakerStateName(candidate)}})
+            .Set(candidate == shown ? 1 : 0);
+    }
+}
+
+void PipelineMetrics::countCall(const std::string& outcome) const {
+    if (calls != nullptr) calls->Add({{"pipeline", pipeline}, {"outcome", outcome}}).Increment();
+}
+
+ResilienceMetrics::ResilienceMetrics(Metrics& metrics)
+    : breakerState_(metrics.gauge("keel_circuit_breaker_state", "Circuit breaker state per pipeline (1: current).")),
+      calls_(metrics.counter("keel_resilience_calls_total", "Calls through a resilience pipeline, by outcome.")),
+      retries_(metrics.counter("keel_resilience_retries_total", "Retries made by a pipeline.")),
+      budgetExhausted_(metrics.counter("keel_resilience_retry_budget_exhausted_total",
+                                       "Retries refused because the retry budget was spent.")),
+      bulkheadInUse_(metrics.gauge("keel_bulkhead_in_use", "Calls holding a bulkhead slot.")),
+      bulkheadRejections_(metrics.counter("keel_bulkhead_rejections_total", "Calls rejected by a full bulkhead.")),
+      rateLimited_(metrics.counter("keel_rate_limited_requests_total", "Requests answered 429 by the rate limiter.")) {}
+
+PipelineMetrics ResilienceMetrics::forPipeline(const std::string& name) {
+    PipelineMetrics metrics;
+    metrics.pipeline = name;
+    metrics.breakerState = &breakerState_;
+    metrics.calls = &calls_;
+    metrics.retries = &retries_.Add({{"pipeline", name}});
+    metrics.budgetExhausted = &budgetExhausted_.Add({{"pipeline", name}});
+    metrics.bulkheadInUse = &bulkheadInUse_.Add({{"pipeline", name}});
+    metrics.bulkheadRejections = &bulkheadRejections_.Add({{"pipeline", name}});
+    return metrics;
+}
+
+prometheus::Counter& ResilienceMetrics::rateLimited(const std::string& listener) {
+    return rateLimited_.Add({{"listener", listener}});
+}
+
+}  // namespace keel::plugins::resilience

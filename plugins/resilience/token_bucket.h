@@ -1,0 +1,60 @@
+// Token-bucket rate limiting: `rate` tokens per second up to `burst`, globally and per client
+// key, with a bounded number of remembered keys (least recently seen evicted). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "time_source.h"
+
+namespace keel::plugins::resilience {
+
+class TokenBucket {
+public:
+    TokenBucket(double rate, double burst, Clock::time_point now) : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
+
+    struct Decision {
+        bool allowed;
+        double remaining;                     // whole tokens left after this decision
+        std::chrono::milliseconds retryAfter;  // until one token is back (0 when allowed)
+    };
+    // Not thread-safe on its own; RateLimiter serialises access.
+    Decision tryTake(Clock::time_point now);
+    void refund() { tokens_ = std::min(burst_, tokens_ + 1); }
+
+private:
+    double rate_;
+    double burst_;
+    double tokens_;
+    Clock::time_point last_;
+};
+
+struct RateLimitConfig {
+    double rate = 0;          // global tokens per second; 0: no global limit
+    double burst = 0;
+    double perKeyRate = 0;    // per client key; 0: no per-key limit
+    double perKeyBurst = 0;
+    std::size_t maxKeys = 10000;
+};
+
+class RateLimiter {
+public:
+    RateLimiter(RateLimitConfig config, const TimeSource& time);
+    // Both the key's bucket and the global one must have a token.
+    TokenBucket::Decision admit(const std::string& key);
+    std::size_t rememberedKeys() const;
+    const RateLimitConfig& config() const { return config_; }
+
+private:
+    const RateLimitConfig config_;
+    const TimeSource& time_;
+    mutable std::mutex mutex_;
+    TokenBucket global_;
+    std::list<std::pair<std::string, TokenBucket>> recent_;  // most recent first
+    std::unordered_map<std::string, std::list<std::pair<std::string, TokenBucket>>::iterator> byKey_;
+};
+
+}  // namespace keel::plugins::resilience
