@@ -23,7 +23,7 @@ public:
         Poco::StreamCopier::copyToString(in.stream(), request.body);
         server_.record(std::move(request));
         if (server_.mode_ == RecordingHttpServer::Mode::Hang) released_.wait_for(std::chrono::seconds(10));
-        out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(server_.status_), "Recorded");
+        out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(server_.status_.load()), "Recorded");
         out.setContentType("application/json");
         out.sendBuffer("{}", 2);
     }
@@ -60,6 +60,11 @@ RecordingHttpServer::RecordingHttpServer(int status, Mode mode)
 RecordingHttpServer::~RecordingHttpServer() {
     release_.set_value();
     server_->stopAll(true);
+}
+
+void RecordingHttpServer::answer(int status, Mode mode) {
+    status_ = status;
+    mode_ = mode;
 }
 
 std::string RecordingHttpServer::url(const std::string& path) const {

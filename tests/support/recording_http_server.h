@@ -28,6 +28,9 @@ public:
     explicit RecordingHttpServer(int status = 200, Mode mode = Mode::Answer);
     ~RecordingHttpServer();
 
+    // Changes how later requests are answered (a downstream that fails, hangs and recovers).
+    void answer(int status, Mode mode = Mode::Answer);
+
     int port() const { return socket_.address().port(); }
     std::string url(const std::string& path = "") const;
     std::vector<RecordedRequest> requests() const;
@@ -37,8 +40,8 @@ private:
     friend class RecordingHandler;
     void record(RecordedRequest request);
 
-    int status_;
-    Mode mode_;
+    std::atomic<int> status_;
+    std::atomic<Mode> mode_;
     Poco::Net::ServerSocket socket_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     mutable std::mutex mutex_;

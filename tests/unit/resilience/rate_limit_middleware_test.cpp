@@ -1,0 +1,82 @@
+// The rate-limit middleware on a manual clock: 429 problems, headers, exempt routes, keys.
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include "plugin_metrics.h"
+#include "rate_limit_middleware.h"
+
+namespace keel::plugins::resilience {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RateLimitTest : public ::testing::Test {
+protected:
+    RateLimitTest() : metrics(registryView) {}
+
+    RateLimitSettings settings(double rps, double burst) {
+        RateLimitSettings limit;
+        limit.limits.rate = rps;
+        limit.limits.burst = burst;
+        limit.key = "remote_address";
+        limit.exemptRoutes = {"/health"};
+        limit.listeners = {"public"};
+        return limit;
+    }
+    Response call(RateLimitMiddleware& middleware, const std::string& route, const std::string& remote = "10.0.0.1:5") {
+        Request request("GET", route);
+        request.setRoutePattern(route);
+        request.setListener("public");
+        request.setRemoteAddress(remote);
+        Response response;
+        middleware.handle(request, response, [&] { response.send(200, "ok"); });
+        return response;
+    }
+
+    ManualTimeSource time;
+    prometheus::Registry registry;
+    host::MetricOwnership ownership;
+    host::PluginMetrics registryView{"resilience", registry, ownership};
+    ResilienceMetrics metrics;
+};
+
+TEST_F(RateLimitTest, AnswersProblem429WithRetryAfterAndRateLimitHeaders) {
+    RateLimitMiddleware middleware(settings(2, 2), time, metrics);
+    EXPECT_EQ(call(middleware, "/x").status(), 200);
+    const auto second = call(middleware, "/x");
+    EXPECT_EQ(second.headers().get("RateLimit").value_or(""), "\"keel\";r=0;t=1");
+    const auto limited = call(middleware, "/x");
+    EXPECT_EQ(limited.status(), 429);
+    EXPECT_EQ(limited.headers().get("Content-Type").value_or(""), "application/problem+json");
+    EXPECT_EQ(limited.headers().get("Retry-After").value_or(""), "1");
+    EXPECT_EQ(limited.headers().get("RateLimit-Policy").value_or(""), "\"keel\";q=2;w=1");
+    EXPECT_EQ(limited.headers().get("RateLimit").value_or(""), "\"keel\";r=0;t=1");
+    EXPECT_EQ(metrics.rateLimited("public").Value(), 1);
+    time.advance(500ms);
+    EXPECT_EQ(call(middleware, "/x").status(), 200) << "refilled";
+}
+
+TEST_F(RateLimitTest, NeverLimitsExemptRoutes) {
+    RateLimitMiddleware middleware(settings(1, 1), time, metrics);
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(call(middleware, "/health").status(), 200);
+    EXPECT_EQ(call(middleware, "/x").status(), 200);
+}
+
+TEST_F(RateLimitTest, KeysClientsByAddressWithoutPortOrByAHeader) {
+    Request request("GET", "/x");
+    request.setRemoteAddress("192.0.2.7:40000");
+    EXPECT_EQ(RateLimitMiddleware::clientKey(request, "remote_address"), "192.0.2.7");
+    request.headers().set("X-API-Key", "k1");
+    EXPECT_EQ(RateLimitMiddleware::clientKey(request, "header:X-API-Key"), "k1");
+
+    auto perKey = settings(0, 0);
+    perKey.limits.perKeyRate = 1;
+    perKey.limits.perKeyBurst = 1;
+    RateLimitMiddleware middleware(perKey, time, metrics);
+    EXPECT_EQ(call(middleware, "/x", "10.0.0.1:1").status(), 200);
+    EXPECT_EQ(call(middleware, "/x", "10.0.0.1:2").status(), 429) << "same address, another port";
+    EXPECT_EQ(call(middleware, "/x", "10.0.0.2:1").status(), 200);
+}
+
+}  // namespace
+}  // namespace keel::plugins::resilience
