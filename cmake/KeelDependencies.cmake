@@ -1,5 +1,11 @@
 # Third-party packages, all from Debian 12. Works around the packaging traps in PITFALLS.md.
-find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net Util JSON)
+find_package(PostgreSQL REQUIRED)
+# Poco::DataPostgreSQL links PostgreSQL::client, which nothing defines (PITFALLS.md).
+if(NOT TARGET PostgreSQL::client)
+  add_library(PostgreSQL::client INTERFACE IMPORTED)
+  target_link_libraries(PostgreSQL::client INTERFACE PostgreSQL::PostgreSQL)
+endif()
+find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net Util JSON Data DataPostgreSQL DataSQLite)
 find_package(spdlog 1.10 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(prometheus-cpp REQUIRED COMPONENTS core)

@@ -23,6 +23,7 @@
 #include "config_files.h"
 #include "config_store.h"
 #include "core_middleware.h"
+#include "database_registry.h"
 #include "dispatcher.h"
 #include "embedded_config.h"
 #include "host_settings.h"
@@ -158,9 +159,11 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     std::vector<std::string> warnings;
     try {
         const HostSettings settings = readHostSettings(store);
+        DatabaseRegistry databases(store, logs.logger("keel.database"));
         PluginManagerOptions options;
         options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
         options.privateDirectory = resolveRuntimeDirectory(settings.pluginsRuntimeDirectory);
+        options.databases = &databases;
         PluginManager plugins(options, store, logs, registry, state);
         std::vector<std::string> names = settings.plugins;
         if (configReference_) {
@@ -247,6 +250,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
 
     ConfigStore store;
     declareHostSettings(store);
+    DatabaseRegistry::declareKeys(store);
     HostSettings settings;
     try {
         loadConfiguration(store);
@@ -271,6 +275,8 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     options.stopTimeout = settings.stopTimeout;
     std::vector<std::unique_ptr<HttpListener>> listeners;
     int exitCode = EXIT_OK;
+    DatabaseRegistry databases(store, logs.logger("keel.database"));
+    options.databases = &databases;
     {
         PluginManager plugins(options, store, logs, registry, state);
         Dispatcher dispatcher(plugins);

@@ -105,6 +105,7 @@ void declareHostSettings(ConfigStore& store) {
         {"TRACING_SAMPLE_RATE", "tracing.sample_rate"},
         {"METRICS_PORT", "admin.port"},
         {"ENABLE_NEW_FEATURE", "features.new_feature"},
+        {"INVENTORY_SERVICE_URL", "orders.inventory.url"},
     };
     for (const auto& [variable, target] : aliases) store.addAlias(variable, target);
 }

@@ -82,10 +82,8 @@ public:
 private:
     void rejectTooLarge(Poco::Net::HTTPServerResponse& out) {
         Response response;
-        writeProblem(response, Problem{413, "Content Too Large",
-                                       "the request body exceeds the limit of " + std::to_string(limits_.maxBodySize) +
-                                           " bytes (server.max_body_size)",
-                                       "about:blank", {}});
+        writeProblem(response, Problem::of(413, "Content Too Large", "the request body exceeds the limit of " + std::to_string(limits_.maxBodySize) +
+                                           " bytes (server.max_body_size)"));
         out.setKeepAlive(false);  // the unread body makes the connection unusable
         sendResponse(response, out);
     }

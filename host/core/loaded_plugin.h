@@ -32,6 +32,7 @@ struct PluginContributions {
     std::vector<LongRunningTask> longRunningTasks;
     std::vector<HealthCheck> healthChecks;
     std::map<std::string, ServiceEntry> services;
+    std::vector<std::pair<std::string, std::vector<Migration>>> migrations;  // by database
 };
 
 enum class PluginState { Configured, Started, Stopping, Stopped, Failed };

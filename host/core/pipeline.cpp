@@ -76,15 +76,11 @@ void answerException(std::exception_ptr error, Request& request, Response& respo
         logger.error("unhandled exception in {} {}: {}", request.method(),
                      request.routePattern().empty() ? "(unmatched)" : request.routePattern(), exception.what());
         response.clear();
-        writeProblem(response, Problem{500, "Internal Server Error",
-                                       "the server failed to handle the request; request id " + request.requestId(),
-                                       "about:blank", {}});
+        writeProblem(response, Problem::of(500, "Internal Server Error", "the server failed to handle the request; request id " + request.requestId()));
     } catch (...) {
         logger.error("unhandled non-standard exception in {} {}", request.method(), request.routePattern());
         response.clear();
-        writeProblem(response, Problem{500, "Internal Server Error",
-                                       "the server failed to handle the request; request id " + request.requestId(),
-                                       "about:blank", {}});
+        writeProblem(response, Problem::of(500, "Internal Server Error", "the server failed to handle the request; request id " + request.requestId()));
     }
 }
 
@@ -92,7 +88,7 @@ void PipelineSnapshot::handle(Request& request, Response& response) const {
     const auto found = listeners_.find(request.listener());
     try {
         if (found == listeners_.end()) {
-            writeProblem(response, Problem{404, "Not Found", "no route for " + request.path(), "about:blank", {}});
+            writeProblem(response, Problem::of(404, "Not Found", "no route for " + request.path()));
             return;
         }
         auto match = found->second.router.match(request.method(), request.path());
@@ -121,14 +117,12 @@ void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t in
     if (!allowed.empty()) {
         std::string allow;
         for (const auto& method : allowed) allow += (allow.empty() ? "" : ", ") + method;
-        writeProblem(response, Problem{405, "Method Not Allowed",
-                                       "method " + request.method() + " is not allowed for " + request.path() +
-                                           "; allowed: " + allow,
-                                       "about:blank", {}});
+        writeProblem(response, Problem::of(405, "Method Not Allowed", "method " + request.method() + " is not allowed for " + request.path() +
+                                           "; allowed: " + allow));
         response.setHeader("Allow", allow);
         return;
     }
-    writeProblem(response, Problem{404, "Not Found", "no route for " + request.path(), "about:blank", {}});
+    writeProblem(response, Problem::of(404, "Not Found", "no route for " + request.path()));
 }
 
 }  // namespace keel::host

@@ -26,10 +26,16 @@ std::string describeRoute(const Route& route) {
 }
 
 // Records a plugin's registrations during configure().
+Database& databaseOf(DatabaseRegistry* databases, const std::string& name) {
+    if (databases == nullptr) throw std::runtime_error("this host has no database pools");
+    return databases->get(name);
+}
+
 class ManagedRegistrar final : public Registrar {
 public:
-    ManagedRegistrar(LoadedPlugin& plugin, ConfigStore& config, const std::vector<std::string>& listeners)
-        : plugin_(plugin), config_(config), listeners_(listeners) {}
+    ManagedRegistrar(LoadedPlugin& plugin, ConfigStore& config, const std::vector<std::string>& listeners,
+                     DatabaseRegistry* databases)
+        : plugin_(plugin), config_(config), listeners_(listeners), databases_(databases) {}
 
     void declare(ConfigKey key) override {
         if (key.name.empty()) throw std::invalid_argument("a configuration key needs a name");
@@ -75,6 +81,13 @@ public:
     }
     Metrics& metrics() override { return *plugin_.metrics; }
     std::shared_ptr<spdlog::logger> logger() override { return plugin_.logger; }
+    Database& database(const std::string& name) override { return databaseOf(databases_, name); }
+    void addMigrations(const std::string& database, std::vector<Migration> migrations) override {
+        for (const auto& migration : migrations) {
+            if (migration.version <= 0) throw std::invalid_argument("migration " + migration.name + " needs a version > 0");
+        }
+        plugin_.contributions.migrations.emplace_back(database, std::move(migrations));
+    }
     void provideService(const std::string& name, const std::string& interfaceId,
                         std::shared_ptr<void> service) override {
         if (!service) throw std::invalid_argument("service " + name + " is null");
@@ -95,6 +108,7 @@ private:
     LoadedPlugin& plugin_;
     ConfigStore& config_;
     const std::vector<std::string>& listeners_;
+    DatabaseRegistry* databases_;
 };
 
 }  // namespace
@@ -109,6 +123,7 @@ public:
     HealthChecks& healthChecks() override { return manager_; }
     const HostState& hostState() const override { return manager_.hostState_; }
     std::vector<prometheus::MetricFamily> collectMetrics() const override { return manager_.collectMetrics(); }
+    Database& database(const std::string& name) override { return databaseOf(manager_.options_.databases, name); }
     std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) override {
         return manager_.findService(name, interfaceId);
     }
@@ -227,7 +242,7 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
 
     try {
         plugin->instance = plugin->library->createPlugin();
-        ManagedRegistrar registrar(*plugin, config_, options_.listeners);
+        ManagedRegistrar registrar(*plugin, config_, options_.listeners, options_.databases);
         plugin->instance->configure(registrar);
         plugin->settings = config_.settings(name);
         // Route conflicts are found before anything starts.
@@ -244,6 +259,13 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
     }
 
     if (configureOnly) return plugin;
+    for (auto& [database, migrations] : plugin->contributions.migrations) {
+        try {
+            options_.databases->migrate(name, databaseOf(options_.databases, database), std::move(migrations));
+        } catch (const std::exception& error) {
+            throw fail("migration", error.what());
+        }
+    }
     plugin->context = std::make_unique<ManagedPluginContext>(*plugin, *this);
     try {
         plugin->instance->start(*plugin->context);
@@ -506,6 +528,9 @@ std::shared_ptr<void> PluginManager::findService(const std::string& name, const 
 
 std::vector<HealthCheckReport> PluginManager::runAll() {
     std::vector<HealthCheckEntry> entries;
+    if (options_.databases != nullptr) {
+        for (auto& check : options_.databases->healthChecks()) entries.push_back(HealthCheckEntry{"keel", check, nullptr});
+    }
     for (const auto& plugin : loadedPlugins()) {
         for (const auto& check : plugin->contributions.healthChecks) {
             entries.push_back(HealthCheckEntry{plugin->name(), check, plugin});

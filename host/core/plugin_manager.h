@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config_store.h"
+#include "database_registry.h"
 #include "health_check_runner.h"
 #include "host_state.h"
 #include "loaded_plugin.h"
@@ -31,6 +32,8 @@ struct PluginManagerOptions {
     std::chrono::milliseconds drainTimeout{std::chrono::seconds(10)};
     std::chrono::milliseconds stopTimeout{std::chrono::seconds(10)};
     std::vector<std::string> listeners{kPublicListener, kAdminListener};
+    // Database pools plugins may use; null: none (Registrar::database throws).
+    DatabaseRegistry* databases = nullptr;
 };
 
 // A plugin cannot be unloaded because others depend on it, or is not loaded.

@@ -41,9 +41,7 @@ void RateLimitMiddleware::handle(Request& request, Response& response, const Nex
     if (!decision.allowed) {
         metrics_.rateLimited(request.listener()).Increment();
         const long retryAfter = std::max(1L, static_cast<long>(std::ceil(decision.retryAfter.count() / 1000.0)));
-        writeProblem(response, Problem{429, "Too Many Requests",
-                                       "rate limit exceeded; retry after " + std::to_string(retryAfter) + " s",
-                                       "about:blank", {}});
+        writeProblem(response, Problem::of(429, "Too Many Requests", "rate limit exceeded; retry after " + std::to_string(retryAfter) + " s"));
         response.setHeader("Retry-After", std::to_string(retryAfter));
         response.setHeader("RateLimit-Policy", policyHeader_);
         response.setHeader("RateLimit", "\"keel\";r=0;t=" + std::to_string(retryAfter));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "keel/config.h"
+#include "keel/database.h"
 #include "keel/export.h"
 #include "keel/health.h"
 
@@ -28,6 +29,9 @@ public:
     // A snapshot of every metric family in the host's registry (all plugins' and the host's
     // own), for an exposition endpoint.
     virtual std::vector<prometheus::MetricFamily> collectMetrics() const = 0;
+
+    // The database pool `name`, as Registrar::database.
+    virtual Database& database(const std::string& name = "default") = 0;
 
     // The service published under `name` with `interfaceId`, or nullptr.
     virtual std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) = 0;

@@ -12,12 +12,23 @@ namespace keel {
 class Response;
 
 struct Problem {
+    // The common case: a status, its short title and a precise detail.
+    static Problem of(int status, std::string title, std::string detail) {
+        Problem problem;
+        problem.status = status;
+        problem.title = std::move(title);
+        problem.detail = std::move(detail);
+        return problem;
+    }
+
     int status = 500;
     std::string title;   // short, the same for every occurrence of this kind of problem
     std::string detail;  // precise, for this occurrence
     std::string type = "about:blank";
-    // Extension members, rendered as JSON strings ("errors", "position", ...).
+    // Extension members, rendered as JSON strings ("position", ...).
     std::map<std::string, std::string> extensions;
+    // Extension members given as JSON text, rendered as that JSON value ("errors": [...]).
+    std::map<std::string, std::string> jsonExtensions;
 };
 
 // Writes `problem` as the response: status, Content-Type application/problem+json, JSON body.

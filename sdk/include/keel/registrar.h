@@ -12,6 +12,7 @@
 #include <spdlog/logger.h>
 
 #include "keel/config.h"
+#include "keel/database.h"
 #include "keel/export.h"
 #include "keel/health.h"
 #include "keel/metrics.h"
@@ -80,6 +81,13 @@ public:
     virtual Metrics& metrics() = 0;
     // The plugin's own logger ("plugin.<name>"), owned by the host.
     virtual std::shared_ptr<spdlog::logger> logger() = 0;
+
+    // The host's database pool `name` ([database] for "default"), created on first use. Its
+    // sessions may be borrowed from start() on. Throws ConfigError for a bad database.url.
+    virtual Database& database(const std::string& name = "default") = 0;
+    // Migrations applied to `database` after configure() and before start(), in version order,
+    // each in its own transaction, recorded per plugin. A failing one fails the plugin's start.
+    virtual void addMigrations(const std::string& database, std::vector<Migration> migrations) = 0;
 
     // Publishes `service` under `name` for other plugins. The object must stay usable until this
     // plugin's stop() returns; the host releases it before unloading the plugin.

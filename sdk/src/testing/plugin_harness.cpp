@@ -15,6 +15,7 @@
 
 #include "config_store.h"
 #include "core_middleware.h"
+#include "database_registry.h"
 #include "dispatcher.h"
 #include "host_state.h"
 #include "log_manager.h"
@@ -37,6 +38,7 @@ struct PluginHarness::State {
     host::LogManager logs{std::make_shared<spdlog::sinks::ostream_sink_mt>(logStream, true)};
     prometheus::Registry registry;
     host::HostStateImpl hostState{"test"};
+    std::unique_ptr<host::DatabaseRegistry> databases;
     std::string directory = privateDirectory();
     std::unique_ptr<host::PluginManager> plugins;
     std::unique_ptr<host::Dispatcher> dispatcher;
@@ -46,11 +48,14 @@ PluginHarness::PluginHarness(const std::vector<std::string>& pluginFiles,
                              const std::map<std::string, std::string>& settings)
     : state_(std::make_unique<State>()) {
     state_->logs.configure(spdlog::level::debug, host::LogFormat::Text);
+    host::DatabaseRegistry::declareKeys(state_->config);
+    state_->databases = std::make_unique<host::DatabaseRegistry>(state_->config, state_->logs.logger("keel.database"));
     for (const auto& [key, value] : settings) {
         state_->config.setFromFile(key, value, ConfigSource{"harness setting " + key});
     }
     host::PluginManagerOptions options;
     options.privateDirectory = state_->directory;
+    options.databases = state_->databases.get();
     options.drainTimeout = std::chrono::seconds(5);
     options.stopTimeout = std::chrono::seconds(5);
     state_->plugins = std::make_unique<host::PluginManager>(options, state_->config, state_->logs, state_->registry,

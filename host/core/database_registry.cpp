@@ -1,0 +1,303 @@
+// Pools, URL parsing and migrations. Every Statement here runs once and is discarded: re-running
+// a Poco PostgreSQL statement after a failure can crash in PQclear (PITFALLS.md).
+#include "database_registry.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace keel::host {
+
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+constexpr double kHour = 3600.0 * 1000.0;
+// pg_advisory_lock key for "keel migrations": hosts starting together migrate one at a time.
+constexpr long long kMigrationLock = 4242001;
+
+// libpq keyword values: bare when plain (Poco's PostgreSQL connector mangles quoted values that
+// need no quoting), single-quoted with backslash escapes otherwise.
+std::string quoteConnInfo(const std::string& value) {
+    const bool plain = !value.empty() && value.find_first_of(" '\\\t\n") == std::string::npos;
+    if (plain) return value;
+    std::string quoted = "'";
+    for (char c : value) {
+        if (c == '\'' || c == '\\') quoted += '\\';
+        quoted += c;
+    }
+    return quoted + "'";
+}
+
+std::vector<std::string> splitStatements(const std::string& sql) {
+    std::vector<std::string> statements;
+    std::istringstream in(sql);
+    std::string line;
+    std::string current;
+    while (std::getline(in, line)) {
+        const auto last = line.find_last_not_of(" \t\r");
+        const bool ends = last != std::string::npos && line[last] == ';';
+        current += (ends ? line.substr(0, last) : line) + "\n";
+        if (ends) {
+            if (current.find_first_not_of(" \t\r\n") != std::string::npos) statements.push_back(current);
+            current.clear();
+        }
+    }
+    if (current.find_first_not_of(" \t\r\n") != std::string::npos) statements.push_back(current);
+    return statements;
+}
+
+std::string nowText() {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::string redactDatabaseUrl(const std::string& url) {
+    const auto scheme = url.find("://");
+    const auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings& settings) {
+    if (url.rfind("sqlite:", 0) == 0) {
+        std::string path = url.substr(7);
+        if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite:///abs/path -> /abs/path
+        if (path.empty()) {
+            throw ConfigError("database.url = \"" + url + "\": expected sqlite:<file> or sqlite::memory:");
+        }
+        return {SqlDialect::SQLite, "sqlite", path};
+    }
+    if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
+        throw ConfigError("database.url = \"" + redactDatabaseUrl(url) +
+                          "\": expected postgresql://user:password@host:port/database or sqlite:<file>");
+    }
+    Poco::URI uri;
+    try {
+        uri = Poco::URI(url);
+    } catch (const Poco::Exception& error) {
+        throw ConfigError("database.url = \"" + redactDatabaseUrl(url) + "\": not a valid URL (" + error.message() + ")");
+    }
+    std::string user = uri.getUserInfo();
+    std::string password;
+    if (const auto colon = user.find(':'); colon != std::string::npos) {
+        password = user.substr(colon + 1);
+        user = user.substr(0, colon);
+    }
+    std::string decodedUser;
+    std::string decodedPassword;
+    Poco::URI::decode(user, decodedUser);
+    Poco::URI::decode(password, decodedPassword);
+    std::string database = uri.getPath();
+    if (!database.empty() && database[0] == '/') database = database.substr(1);
+    if (uri.getHost().empty() || database.empty()) {
+        throw ConfigError("database.url = \"" + redactDatabaseUrl(url) +
+                          "\": expected postgresql://user:password@host:port/database (host and database are required)");
+    }
+    std::string info = "host=" + quoteConnInfo(uri.getHost()) + " port=" + std::to_string(uri.getPort() ? uri.getPort() : 5432) +
+                       " dbname=" + quoteConnInfo(database);
+    if (!decodedUser.empty()) info += " user=" + quoteConnInfo(decodedUser);
+    if (!decodedPassword.empty()) info += " password=" + quoteConnInfo(decodedPassword);
+    const auto connectSeconds = std::max<long long>(2, (settings.connectTimeout.count() + 999) / 1000);
+    info += " connect_timeout=" + std::to_string(connectSeconds);
+    // "-cname=value" (no space) needs no quoting.
+    info += " options=-cstatement_timeout=" + std::to_string(settings.statementTimeout.count());
+    for (const auto& [key, value] : uri.getQueryParameters()) info += " " + key + "=" + quoteConnInfo(value);
+    return {SqlDialect::PostgreSQL, "postgresql", info};
+}
+
+DatabasePool::DatabasePool(std::string name, const DatabaseSettings& settings, std::shared_ptr<spdlog::logger> logger)
+    : name_(std::move(name)),
+      settings_(settings),
+      target_(parseDatabaseUrl(settings.url, settings)),
+      logger_(std::move(logger)) {
+    const int idleSeconds = static_cast<int>(std::max<long long>(1, settings.connectionLifetime.count() / 1000));
+    pool_ = std::make_unique<Poco::Data::SessionPool>(target_.connector, target_.connectionString,
+                                                      std::min(settings.maxIdle, settings.maxConnections),
+                                                      settings.maxConnections, idleSeconds);
+    logger_->info("database pool {}: {} ({}), up to {} connections", name_, redactDatabaseUrl(settings.url),
+                  sqlDialectName(target_.dialect), settings.maxConnections);
+}
+
+DatabasePool::~DatabasePool() {
+    try {
+        pool_->shutdown();
+    } catch (const Poco::Exception&) {
+        // Closing connections of a server that is gone: nothing left to do.
+    }
+}
+
+PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (!freed_.wait_for(lock, wait, [this] { return borrowed_ < settings_.maxConnections; })) {
+            throw DatabaseUnavailable("database " + name_ + ": all " + std::to_string(settings_.maxConnections) +
+                                      " connections busy for " + std::to_string(wait.count()) + "ms");
+        }
+        ++borrowed_;
+    }
+    auto release = [this] {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            --borrowed_;
+        }
+        freed_.notify_one();
+    };
+    try {
+        Poco::Data::Session session = pool_->get();
+        if (target_.dialect == SqlDialect::SQLite) {
+            // WAL lets readers proceed while one writer commits; it is a property of the file,
+            // set on first use so that creating a pool (--check-config) never touches the database.
+            std::call_once(walOnce_, [&] { session << "PRAGMA journal_mode=WAL", now; });
+            session << "PRAGMA busy_timeout=" + std::to_string(settings_.statementTimeout.count()), now;
+        }
+        return PooledConnection(std::move(session), target_.dialect, release);
+    } catch (const Poco::Exception& error) {
+        release();
+        // libpq messages name host and database, never the password.
+        throw DatabaseUnavailable("database " + name_ + " is unavailable: " + error.displayText());
+    }
+}
+
+int DatabasePool::inUse() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return borrowed_;
+}
+
+void DatabaseRegistry::declareKeys(ConfigStore& config) {
+    using K = ConfigKey;
+    const std::vector<ConfigKey> keys = {
+        K::string("database.url", "sqlite:keel.db",
+                  "Default database: postgresql://user:password@host:port/db or sqlite:<file> (classic "
+                  "DATABASE_URL). The password is never shown.")
+            .secretValue(),
+        K::integer("database.max_conns", 25, "Connections at most (classic DATABASE_MAX_CONNS).").range(1, 10000),
+        K::integer("database.max_idle", 10, "Idle connections kept (classic DATABASE_MAX_IDLE).").range(0, 10000),
+        K::duration("database.conn_lifetime", "5m",
+                    "Idle connections older than this are closed (classic DATABASE_CONN_LIFE).")
+            .range(1000, 24 * kHour),
+        K::duration("database.connect_timeout", "5s", "Timeout of a new connection.").range(1000, kHour),
+        K::duration("database.statement_timeout", "30s", "Longest time one statement may run.").range(1, kHour),
+        K::duration("database.acquire_timeout", "2s",
+                    "Longest wait for a free connection before the request gets 503.")
+            .range(0, kHour),
+    };
+    for (const auto& key : keys) config.declare("keel", key.name, key);
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+    Poco::Data::SQLite::Connector::registerConnector();
+}
+
+DatabaseRegistry::DatabaseRegistry(ConfigStore& config, std::shared_ptr<spdlog::logger> logger)
+    : config_(config), logger_(std::move(logger)) {}
+
+DatabaseRegistry::~DatabaseRegistry() = default;
+
+Database& DatabaseRegistry::get(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& pool = pools_[name];
+    if (pool) return *pool;
+    if (name != "default") {
+        pools_.erase(name);
+        throw ConfigError("database pool '" + name + "' is not configured (only \"default\", from [database])");
+    }
+    const Settings settings = config_.settings("database");
+    DatabaseSettings database;
+    database.url = settings.getString("url");
+    database.maxConnections = static_cast<int>(settings.getInt("max_conns"));
+    database.maxIdle = static_cast<int>(settings.getInt("max_idle"));
+    database.connectionLifetime = settings.getDuration("conn_lifetime");
+    database.connectTimeout = settings.getDuration("connect_timeout");
+    database.statementTimeout = settings.getDuration("statement_timeout");
+    database.acquireTimeout = settings.getDuration("acquire_timeout");
+    try {
+        pool = std::make_unique<DatabasePool>(name, database, logger_);
+    } catch (...) {
+        pools_.erase(name);
+        throw;
+    }
+    return *pool;
+}
+
+void DatabaseRegistry::migrate(const std::string& plugin, Database& database, std::vector<Migration> migrations) {
+    std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+    auto connection = database.acquire(std::chrono::seconds(30));
+    auto& session = connection.session();
+    const bool postgres = database.dialect() == SqlDialect::PostgreSQL;
+    if (postgres) session << "SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")", now;
+    struct Unlock {
+        Poco::Data::Session& session;
+        bool postgres;
+        ~Unlock() {
+            if (!postgres) return;
+            try {
+                session << "SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")", now;
+            } catch (const Poco::Exception&) {
+                // The connection died; the server released the lock with it.
+            }
+        }
+    } unlock{session, postgres};
+
+    session << "CREATE TABLE IF NOT EXISTS keel_migrations (plugin VARCHAR(64) NOT NULL, version INTEGER NOT NULL, "
+               "name VARCHAR(200) NOT NULL, applied_at VARCHAR(32) NOT NULL, PRIMARY KEY (plugin, version))",
+        now;
+    int applied = 0;
+    std::string owner = plugin;
+    session << "SELECT COALESCE(MAX(version), 0) FROM keel_migrations WHERE plugin = $1", use(owner), into(applied), now;
+    for (auto& migration : migrations) {
+        if (migration.version <= applied) continue;
+        try {
+            session.begin();
+            for (const auto& statement : splitStatements(postgres ? migration.postgresqlSql : migration.sqliteSql)) {
+                session << statement, now;
+            }
+            std::string name = migration.name;
+            std::string appliedAt = nowText();
+            session << "INSERT INTO keel_migrations (plugin, version, name, applied_at) VALUES ($1, $2, $3, $4)",
+                use(owner), use(migration.version), use(name), use(appliedAt), now;
+            session.commit();
+            logger_->info("plugin {}: applied migration {} to database {}", plugin, migration.name, database.name());
+        } catch (const Poco::Exception& error) {
+            try {
+                if (session.isTransaction()) session.rollback();
+            } catch (...) {
+                // Connection lost: the server rolled back.
+            }
+            throw std::runtime_error("migration " + migration.name + " failed on database " + database.name() + ": " +
+                                     error.displayText());
+        }
+    }
+}
+
+std::vector<HealthCheck> DatabaseRegistry::healthChecks() {
+    std::vector<HealthCheck> checks;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [name, pool] : pools_) {
+        DatabasePool* database = pool.get();
+        HealthCheck check;
+        check.name = "database" + (name == "default" ? std::string() : ":" + name);
+        check.componentType = "datastore";
+        check.timeout = std::chrono::seconds(2);
+        check.run = [database] {
+            try {
+                auto connection = database->acquire(database->acquireTimeout());
+                int one = 0;
+                connection.session() << "SELECT 1", into(one), now;
+                return HealthCheckResult{HealthStatus::Pass, ""};
+            } catch (const std::exception& error) {
+                return HealthCheckResult{HealthStatus::Fail, error.what()};
+            }
+        };
+        checks.push_back(std::move(check));
+    }
+    return checks;
+}
+
+}  // namespace keel::host

@@ -1,0 +1,90 @@
+// The host's database pools: created from [database] on first use by a plugin, each a
+// Poco::Data::SessionPool behind a counting semaphore with a timeout (Poco's get() never waits,
+// see PITFALLS.md), with a health check and the migration runner. Thread-safe.
+#pragma once
+
+#include <Poco/Data/SessionPool.h>
+#include <spdlog/logger.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>  // std::once_flag too
+#include <string>
+#include <vector>
+
+#include "config_store.h"
+#include "keel/database.h"
+#include "keel/health.h"
+
+namespace keel::host {
+
+struct DatabaseSettings {
+    std::string url;
+    int maxConnections = 25;
+    int maxIdle = 10;
+    std::chrono::milliseconds connectionLifetime{300000};
+    std::chrono::milliseconds connectTimeout{5000};
+    std::chrono::milliseconds statementTimeout{30000};
+    std::chrono::milliseconds acquireTimeout{2000};
+};
+
+// What Poco::Data needs from a database.url: connector name and its connection string.
+struct ConnectionTarget {
+    SqlDialect dialect;
+    std::string connector;          // "postgresql", "sqlite"
+    std::string connectionString;   // libpq keywords, or the SQLite file
+};
+
+// Parses postgresql://user:password@host:port/db?param=value (also postgres://) and
+// sqlite:<path> / sqlite::memory:. Throws ConfigError naming the key, without the password.
+ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings& settings);
+// The URL with its password replaced by "***", for logs and messages.
+std::string redactDatabaseUrl(const std::string& url);
+
+class DatabasePool final : public Database {
+public:
+    DatabasePool(std::string name, const DatabaseSettings& settings, std::shared_ptr<spdlog::logger> logger);
+    ~DatabasePool() override;
+
+    const std::string& name() const override { return name_; }
+    SqlDialect dialect() const override { return target_.dialect; }
+    PooledConnection acquire(std::chrono::milliseconds wait) override;
+    std::chrono::milliseconds acquireTimeout() const override { return settings_.acquireTimeout; }
+    int inUse() const;
+
+private:
+    const std::string name_;
+    const DatabaseSettings settings_;
+    const ConnectionTarget target_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::unique_ptr<Poco::Data::SessionPool> pool_;
+    mutable std::mutex mutex_;
+    std::condition_variable freed_;
+    int borrowed_ = 0;
+    std::once_flag walOnce_;
+};
+
+class DatabaseRegistry {
+public:
+    DatabaseRegistry(ConfigStore& config, std::shared_ptr<spdlog::logger> logger);
+    ~DatabaseRegistry();
+    // Declares database.* (host keys); registers the Poco::Data connectors.
+    static void declareKeys(ConfigStore& config);
+
+    // The pool `name` ("default" only, for now), created on first use. Throws ConfigError.
+    Database& get(const std::string& name);
+    // Applies `migrations` newer than what `plugin` has recorded. Throws std::runtime_error
+    // naming the migration and the database's message.
+    void migrate(const std::string& plugin, Database& database, std::vector<Migration> migrations);
+    // A "database" health check per created pool (SELECT 1 within its timeout).
+    std::vector<HealthCheck> healthChecks();
+
+private:
+    ConfigStore& config_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<DatabasePool>> pools_;
+};
+
+}  // namespace keel::host

@@ -1,0 +1,19 @@
+// The JSON shapes of the orders API: an order, a page, and the opaque page cursor.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "order_store.h"
+
+namespace keel::plugins::orders {
+
+std::string orderJson(const StoredOrder& order);
+std::string pageJson(const OrderPage& page);
+// RFC 3339 UTC with microseconds: "2026-11-25T21:00:00.123456Z".
+std::string formatTimestamp(std::int64_t unixMicros);
+// Base64url of "<micros>:<id>"; decodeCursor returns nullopt for anything else.
+std::string encodeCursor(const PageCursor& cursor);
+std::optional<PageCursor> decodeCursor(const std::string& text);
+
+}  // namespace keel::plugins::orders

@@ -1,0 +1,29 @@
+// Every configuration key of the orders plugin, declared and read in one place.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <keel/registrar.h>
+
+#include "orders_api.h"
+#include "outbox_dispatcher.h"
+
+namespace keel::plugins::orders {
+
+struct OrdersSettings {
+    OrdersApiSettings api;
+    OutboxSettings outbox;
+    std::string inventoryUrl;
+    std::string inventoryPipeline;
+    std::string createPipeline;
+    std::chrono::milliseconds outboxInterval{1000};
+    std::chrono::milliseconds outboxRetention{std::chrono::hours(168)};
+    std::chrono::milliseconds maintenanceInterval{60000};
+    int maintenanceBatch = 1000;
+};
+
+void declareOrdersSettings(Registrar& registrar);
+OrdersSettings readOrdersSettings(const Settings& settings);
+
+}  // namespace keel::plugins::orders

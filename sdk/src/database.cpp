@@ -1,0 +1,45 @@
+// Pooled connection handle and the classification of Poco::Data errors.
+#include "keel/database.h"
+
+#include <Poco/String.h>
+
+namespace keel {
+
+const char* sqlDialectName(SqlDialect dialect) {
+    return dialect == SqlDialect::PostgreSQL ? "postgresql" : "sqlite";
+}
+
+DatabaseUnavailable::~DatabaseUnavailable() = default;
+Database::~Database() = default;
+
+bool isConnectionLost(const std::exception& error) {
+    const std::string text = Poco::toLower(std::string(error.what()));
+    for (const char* marker : {"server closed the connection", "no connection to the server",
+                               "terminating connection", "connection refused", "could not connect",
+                               "connection not ok", "state: 57p01", "state: 08", "broken pipe",
+                               "could not send data", "could not receive data", "ssl syscall error"}) {
+        if (text.find(marker) != std::string::npos) return true;
+    }
+    return false;
+}
+
+std::string sqlState(const std::exception& error) {
+    const std::string text = error.what();
+    const auto at = text.find("State: ");
+    if (at == std::string::npos || at + 12 > text.size()) return "";
+    return text.substr(at + 7, 5);
+}
+
+PooledConnection::PooledConnection(Poco::Data::Session session, SqlDialect dialect, std::function<void()> release)
+    : session_(std::move(session)), dialect_(dialect), release_(std::move(release)) {}
+
+PooledConnection::PooledConnection(PooledConnection&& other) noexcept
+    : session_(other.session_), dialect_(other.dialect_), release_(std::move(other.release_)) {
+    other.release_ = nullptr;
+}
+
+PooledConnection::~PooledConnection() {
+    if (release_) release_();
+}
+
+}  // namespace keel
