@@ -292,7 +292,7 @@ std::vector<HealthCheck> DatabaseRegistry::healthChecks() {
                 connection.session() << "SELECT 1", into(one), now;
                 return HealthCheckResult{HealthStatus::Pass, ""};
             } catch (const std::exception& error) {
-                return HealthCheckResult{HealthStatus::Fail, error.what()};
+                return HealthCheckResult{HealthStatus::Fail, describeError(error)};
             }
         };
         checks.push_back(std::move(check));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "keel/database.h"
 #include "keel/problem.h"
 
 namespace keel::host {
@@ -74,7 +75,7 @@ void answerException(std::exception_ptr error, Request& request, Response& respo
         writeProblem(response, httpError.problem());
     } catch (const std::exception& exception) {
         logger.error("unhandled exception in {} {}: {}", request.method(),
-                     request.routePattern().empty() ? "(unmatched)" : request.routePattern(), exception.what());
+                     request.routePattern().empty() ? "(unmatched)" : request.routePattern(), describeError(exception));
         response.clear();
         writeProblem(response, Problem::of(500, "Internal Server Error", "the server failed to handle the request; request id " + request.requestId()));
     } catch (...) {

@@ -17,7 +17,7 @@ namespace {
 bool isUniqueViolation(const std::exception& error) {
     const std::string state = sqlState(error);
     if (state == "23505") return true;
-    const std::string text = Poco::toLower(std::string(error.what()));
+    const std::string text = Poco::toLower(describeError(error));
     return text.find("unique constraint failed") != std::string::npos;
 }
 

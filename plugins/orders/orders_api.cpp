@@ -93,7 +93,7 @@ void OrdersApi::create(Request& request, Response& response) {
                 response.clear();
                 writeProblem(response, error.problem());
             } catch (const std::exception& error) {
-                logger_->error("order creation failed: {}", error.what());
+                logger_->error("order creation failed: {}", describeError(error));
                 response.clear();
                 writeProblem(response,
                              Problem::of(500, "Internal Server Error", "the order could not be stored"));

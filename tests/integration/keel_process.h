@@ -18,6 +18,11 @@ struct HttpResult {
     std::string body;
     std::map<std::string, std::string> headers;
     std::string error;
+    // The header's value, "" when absent.
+    std::string header(const std::string& name) const {
+        const auto found = headers.find(name);
+        return found == headers.end() ? "" : found->second;
+    }
 };
 
 // One request on a fresh connection to 127.0.0.1:port, bounded by `timeout`.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ public:
     using std::runtime_error::runtime_error;
     ~DatabaseUnavailable() override;
 };
+
+// The full message of `error`: a Poco::Exception's what() is only its class name, its
+// displayText() says what happened.
+KEEL_SDK_API std::string describeError(const std::exception& error);
 
 // Whether `error` (as thrown by Poco::Data) means the connection is gone (server restarted or
 // unreachable) rather than a problem with the statement.
@@ -51,11 +56,13 @@ public:
     PooledConnection(const PooledConnection&) = delete;
     ~PooledConnection();
 
-    Poco::Data::Session& session() { return session_; }
+    Poco::Data::Session& session() { return *session_; }
     SqlDialect dialect() const { return dialect_; }
 
 private:
-    Poco::Data::Session session_;
+    // Optional so the destructor can hand the session back to Poco's pool before freeing the
+    // slot it counted: the other way round, a waiter finds the pool still "exhausted".
+    std::optional<Poco::Data::Session> session_;
     SqlDialect dialect_;
     std::function<void()> release_;
 };

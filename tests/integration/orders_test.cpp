@@ -1,0 +1,296 @@
+// The orders plugin in a running keel, on PostgreSQL (the cluster scripts/test starts) and on
+// SQLite: the API, idempotency, validation, concurrency, inventory faults, a database restart
+// and a crash with notifications pending.
+#include <signal.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "orders_fixture.h"
+#include "recording_http_server.h"
+
+namespace keel::testing {
+namespace {
+
+TEST_P(OrdersTest, CreatesGetsAndListsAnOrderWithExactMoney) {
+    start();
+    const auto created = post(R"({"user_id":"u-1","items":[{"product_id":"p-1","quantity":3,"price":"19.99"},)"
+                              R"({"product_id":"p-2","quantity":1,"price":0.01}]})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    auto body = json(created.body);
+    const auto id = body->getValue<std::string>("id");
+    EXPECT_EQ(created.header("Location"), "/api/v1/orders/" + id);
+    EXPECT_EQ(body->getValue<std::string>("total"), "59.98");
+    EXPECT_EQ(body->getValue<std::string>("status"), "confirmed");
+    EXPECT_EQ(body->getArray("items")->getObject(1)->getValue<std::string>("price"), "0.01");
+    EXPECT_EQ(get("/api/v1/orders/" + id).body, created.body);
+    EXPECT_EQ(get("/api/v1/orders/00000000-0000-0000-0000-000000000000").status, 404);
+    EXPECT_EQ(get("/api/v1/orders/not-an-id").status, 404);
+    const auto listed = allOrders("&user_id=u-1");
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0]->getValue<std::string>("id"), id);
+    EXPECT_TRUE(allOrders("&user_id=someone-else").empty());
+    EXPECT_EQ(get("/api/v1/openapi.yaml").header("Content-Type"), "application/yaml");
+}
+
+TEST_P(OrdersTest, PaginatesWithoutDuplicatesOrGapsWhileOrdersAreInserted) {
+    start();
+    std::set<std::string> before;
+    for (int i = 0; i < 25; ++i) before.insert(json(post(order("pager", 1, "1.00")).body)->getValue<std::string>("id"));
+    std::atomic<bool> inserting{true};
+    auto writer = std::async(std::launch::async, [&] {
+        int written = 0;
+        while (inserting && written < 200) {
+            post(order("pager", 1, "2.00"));
+            ++written;
+        }
+    });
+    std::vector<std::string> seen;
+    std::string cursor;
+    do {
+        const auto reply = get("/api/v1/orders?user_id=pager&limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor));
+        ASSERT_EQ(reply.status, 200);
+        auto body = json(reply.body);
+        auto list = body->getArray("orders");
+        for (std::size_t i = 0; i < list->size(); ++i) seen.push_back(list->getObject(i)->getValue<std::string>("id"));
+        cursor = body->isNull("next_cursor") ? "" : body->getValue<std::string>("next_cursor");
+    } while (!cursor.empty());
+    inserting = false;
+    writer.get();
+    const std::set<std::string> unique(seen.begin(), seen.end());
+    EXPECT_EQ(unique.size(), seen.size()) << "a page repeated an order";
+    for (const auto& id : before) EXPECT_EQ(unique.count(id), 1u) << "order " << id << " fell between pages";
+    EXPECT_EQ(get("/api/v1/orders?limit=0").status, 400);
+    EXPECT_EQ(get("/api/v1/orders?limit=101").status, 400);
+    EXPECT_EQ(get("/api/v1/orders?cursor=garbage").status, 400);
+}
+
+TEST_P(OrdersTest, HonoursIdempotencyKeysAlsoUnderConcurrency) {
+    start();
+    const auto first = post(order("idem", 2, "5.00"), {{"Idempotency-Key", "key-1"}});
+    ASSERT_EQ(first.status, 201);
+    const auto again = post(order("idem", 2, "5.00"), {{"Idempotency-Key", "key-1"}});
+    EXPECT_EQ(again.status, 201);
+    EXPECT_EQ(again.body, first.body);
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+    const auto different = post(order("idem", 3, "5.00"), {{"Idempotency-Key", "key-1"}});
+    EXPECT_EQ(different.status, 422) << different.body;
+    EXPECT_EQ(allOrders("&user_id=idem").size(), 1u);
+
+    std::vector<std::future<HttpResult>> racers;
+    for (int i = 0; i < 16; ++i) {
+        racers.push_back(std::async(std::launch::async, [&] { return post(order("race", 1, "1.00"), {{"Idempotency-Key", "key-race"}}); }));
+    }
+    std::set<std::string> ids;
+    for (auto& racer : racers) {
+        const auto reply = racer.get();
+        ASSERT_EQ(reply.status, 201) << reply.body;
+        ids.insert(json(reply.body)->getValue<std::string>("id"));
+    }
+    EXPECT_EQ(ids.size(), 1u) << "every racer must get the one order";
+    EXPECT_EQ(allOrders("&user_id=race").size(), 1u);
+}
+
+TEST_P(OrdersTest, RefusesBadInputPreciselyAndWritesNothing) {
+    start();
+    struct Case {
+        std::string body;
+        std::string contentType;
+        int status;
+        std::string fragment;
+    };
+    const std::string item = R"({"product_id":"p","quantity":1,"price":"1.00"})";
+    std::string many = "[";
+    for (int i = 0; i < 101; ++i) many += (i ? "," : "") + item;
+    many += "]";
+    const std::vector<Case> cases = {
+        {"{", "application/json", 400, "line 1"},
+        {R"({"user_id":"u","items":[)" + item + "]", "application/json", 400, "Malformed JSON"},
+        {"[]", "application/json", 400, "must be a JSON object"},
+        {"null", "application/json", 400, "must be a JSON object"},
+        {order("u", 1, "1.00"), "text/plain", 415, "application/json"},
+        {order("u", 1, "1.00"), "", 415, "application/json"},
+        {R"({"items":[)" + item + "]}", "application/json", 422, "user_id"},
+        {R"({"user_id":"u"})", "application/json", 422, "items"},
+        {R"({"user_id":"u","items":[]})", "application/json", 422, "items"},
+        {R"({"user_id":"u","items":)" + many + "}", "application/json", 422, "items"},
+        {R"({"user_id":7,"items":[)" + item + "]}", "application/json", 422, "user_id"},
+        {R"({"user_id":"","items":[)" + item + "]}", "application/json", 422, "user_id"},
+        {R"({"user_id":")" + std::string(65, 'u') + R"(","items":[)" + item + "]}", "application/json", 422, "user_id"},
+        {R"({"user_id":"u","items":"many"})", "application/json", 422, "items"},
+        {R"({"user_id":"u","items":[7]})", "application/json", 422, "items[0]"},
+        {order("u", 0, "1.00"), "application/json", 422, "items[0].quantity"},
+        {order("u", 10001, "1.00"), "application/json", 422, "items[0].quantity"},
+        {R"({"user_id":"u","items":[{"product_id":"p","quantity":2.5,"price":"1.00"}]})", "application/json", 422, "quantity"},
+        {R"({"user_id":"u","items":[{"product_id":"p","quantity":"2","price":"1.00"}]})", "application/json", 422, "quantity"},
+        {order("u", 1, "-1.00"), "application/json", 422, "negative"},
+        {order("u", 1, "1.001"), "application/json", 422, "decimal"},
+        {R"({"user_id":"u","items":[{"product_id":"p","quantity":1,"price":1e3}]})", "application/json", 422, "price"},
+        {R"({"user_id":"u","items":[{"product_id":"p","quantity":1,"price":null}]})", "application/json", 422, "price"},
+        {R"({"user_id":"u","items":[{"product_id":"p","quantity":1}]})", "application/json", 422, "price"},
+        {R"({"user_id":"u","items":[{"quantity":1,"price":"1.00"}]})", "application/json", 422, "product_id"},
+        {R"({"user_id":"u","items":[{"product_id":")" + std::string(65, 'p') + R"(","quantity":1,"price":"1"}]})",
+         "application/json", 422, "product_id"},
+        {R"({"user_id":"u","items":[)" + item + R"(],"coupon":"FREE"})", "application/json", 422, "coupon"},
+        {R"({"user_id":"u","items":[{"product_id":"p","quantity":1,"price":"1","colour":"red"}]})", "application/json", 422,
+         "colour"},
+        {R"({"user_id":"u","user_id":"v","items":[)" + item + "]}", "application/json", 400, "duplicate"},
+        {std::string(70000, ' ') + order("u", 1, "1.00"), "application/json", 413, ""},
+    };
+    ASSERT_GE(cases.size(), 25u);
+    for (const auto& c : cases) {
+        const auto reply = httpRequest(keel_->publicPort(), "POST", "/api/v1/orders", c.body, c.contentType);
+        EXPECT_EQ(reply.status, c.status) << c.body.substr(0, 120) << " -> " << reply.body;
+        EXPECT_EQ(reply.header("Content-Type"), "application/problem+json") << c.body.substr(0, 120);
+        EXPECT_NE(reply.body.find(c.fragment), std::string::npos) << c.body.substr(0, 120) << " -> " << reply.body;
+    }
+    EXPECT_TRUE(allOrders().empty()) << "a refused request wrote an order";
+    if (postgres()) {
+        EXPECT_EQ(psql(databaseUrl_, "SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM order_items) + "
+                                     "(SELECT COUNT(*) FROM order_outbox) + (SELECT COUNT(*) FROM order_idempotency_keys)"),
+                  "0");
+    }
+}
+
+TEST_P(OrdersTest, AThousandConcurrentCreatesFromThirtyTwoClientsAreAllStoredExactly) {
+    start({"--define", "resilience.policy.default.max_concurrent=64"});
+    std::atomic<int> next{0};
+    std::atomic<std::int64_t> expected{0};
+    std::vector<std::thread> clients;
+    std::atomic<int> failures{0};
+    for (int c = 0; c < 32; ++c) {
+        clients.emplace_back([&] {
+            for (int i = next++; i < 1000; i = next++) {
+                // Prices that binary floating point cannot represent: 0.10 .. 9.99.
+                const int priceCents = 10 + (i * 37) % 990;
+                const std::string price = std::to_string(priceCents / 100) + "." +
+                                          (priceCents % 100 < 10 ? "0" : "") + std::to_string(priceCents % 100);
+                const int quantity = 1 + i % 7;
+                const auto reply = post(order("bulk", quantity, price));
+                if (reply.status != 201) {
+                    if (++failures == 1) ADD_FAILURE() << "first failure: " << reply.status << " " << reply.body << reply.error;
+                    continue;
+                }
+                expected += static_cast<std::int64_t>(priceCents) * quantity;
+            }
+        });
+    }
+    for (auto& client : clients) client.join();
+    EXPECT_EQ(failures.load(), 0);
+    const auto orders = allOrders("&user_id=bulk");
+    EXPECT_EQ(orders.size(), 1000u);
+    std::int64_t total = 0;
+    for (const auto& stored : orders) total += cents(stored->getValue<std::string>("total"));
+    EXPECT_EQ(total, expected.load());
+    if (postgres()) {
+        EXPECT_EQ(psql(databaseUrl_, "SELECT COUNT(*) FROM orders"), "1000");
+        EXPECT_EQ(psql(databaseUrl_, "SELECT SUM(total_cents) FROM orders"), std::to_string(expected.load()));
+        EXPECT_EQ(psql(databaseUrl_, "SELECT COUNT(*) FROM orders o WHERE total_cents <> (SELECT SUM(quantity * "
+                                     "unit_price_cents) FROM order_items i WHERE i.order_id = o.id)"),
+                  "0");
+    }
+}
+
+TEST_P(OrdersTest, AFailingInventoryOpensTheBreakerFailsFastAndRecovers) {
+    RecordingHttpServer inventory(503);
+    start({"--define", "orders.inventory.url=" + inventory.url(), "--define", "resilience.pipelines=inventory",
+           "--define", "resilience.policy.inventory.max_attempts=2", "--define",
+           "resilience.policy.inventory.backoff_base=5ms", "--define", "resilience.policy.inventory.minimum_calls=4",
+           "--define", "resilience.policy.inventory.open_duration=1s", "--define",
+           "resilience.policy.inventory.half_open_calls=1", "--define", "resilience.policy.inventory.retry_budget_min=1000"});
+    for (int i = 0; i < 2; ++i) {
+        const auto reply = post(order("inv", 1, "1.00"));
+        EXPECT_EQ(reply.status, 503) << reply.body;
+        EXPECT_EQ(reply.header("Retry-After"), "5");
+    }
+    const auto reached = inventory.count();
+    EXPECT_EQ(reached, 4u);
+    for (int i = 0; i < 5; ++i) {
+        const auto started = std::chrono::steady_clock::now();
+        const auto reply = post(order("inv", 1, "1.00"));
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(50));
+        EXPECT_EQ(reply.status, 503);
+        EXPECT_NE(reply.body.find("circuit breaker is open"), std::string::npos) << reply.body;
+    }
+    EXPECT_EQ(inventory.count(), reached) << "an open breaker must not reach the inventory service";
+    EXPECT_TRUE(allOrders().empty());
+
+    inventory.answer(200);
+    EXPECT_TRUE(eventually([&] { return post(order("inv", 1, "1.00")).status == 201; }, std::chrono::seconds(5)));
+    EXPECT_EQ(post(order("inv", 1, "1.00")).status, 201) << "closed again after the trial";
+}
+
+TEST_P(OrdersTest, ASlowInventoryIsCutPerAttemptAndRetriedWithinTheDeadline) {
+    RecordingHttpServer inventory(200, RecordingHttpServer::Mode::Hang);
+    start({"--define", "orders.inventory.url=" + inventory.url(), "--define", "resilience.pipelines=inventory",
+           "--define", "resilience.policy.inventory.attempt_timeout=200ms", "--define",
+           "resilience.policy.inventory.timeout=1500ms", "--define", "resilience.policy.inventory.max_attempts=3",
+           "--define", "resilience.policy.inventory.backoff_base=10ms"});
+    const auto started = std::chrono::steady_clock::now();
+    const auto reply = post(order("slow", 1, "1.00"));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500 + 500));
+    EXPECT_EQ(reply.status, 503) << reply.body;
+    EXPECT_EQ(inventory.count(), 3u) << "three attempts of 200 ms fit in the 1.5 s deadline";
+    EXPECT_TRUE(allOrders().empty());
+}
+
+TEST_P(OrdersTest, ReleasesTheReservationWhenTheOrderCannotBeStored) {
+    RecordingHttpServer inventory(200);
+    start({"--define", "orders.inventory.url=" + inventory.url()});
+    // A trigger makes the insert fail after the reservation succeeded.
+    if (postgres()) {
+        execute(databaseUrl_, "CREATE FUNCTION refuse() RETURNS trigger AS \\$\\$ BEGIN RAISE EXCEPTION 'refused by "
+                              "test'; END \\$\\$ LANGUAGE plpgsql");
+        execute(databaseUrl_, "CREATE TRIGGER refuse BEFORE INSERT ON order_items FOR EACH ROW EXECUTE FUNCTION refuse()");
+    } else {
+        execute(databaseUrl_, "CREATE TRIGGER refuse BEFORE INSERT ON order_items BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+    }
+    const auto reply = post(order("comp", 1, "1.00"));
+    EXPECT_EQ(reply.status, 500) << reply.body;
+    const auto calls = inventory.requests();
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls[0].uri, "/reserve");
+    EXPECT_EQ(calls[1].uri, "/release");
+    EXPECT_NE(calls[1].body.find(json(calls[0].body)->getValue<std::string>("order_id")), std::string::npos);
+    EXPECT_TRUE(allOrders().empty()) << "nothing half-written";
+}
+
+TEST_P(OrdersTest, NotificationsPendingAtACrashAreAllDeliveredAfterRestart) {
+    RecordingHttpServer notify(503);
+    const std::vector<std::string> settings{"--define", "orders.notify.url=" + notify.url("/events"), "--define",
+                                            "orders.outbox.interval=50ms", "--define", "orders.outbox.backoff_base=20ms",
+                                            "--define", "orders.outbox.backoff_max=100ms"};
+    start(settings);
+    std::set<std::string> orderIds;
+    for (int i = 0; i < 20; ++i) orderIds.insert(json(post(order("crash", 1, "1.00")).body)->getValue<std::string>("id"));
+    ASSERT_TRUE(eventually([&] { return notify.count() >= 20; })) << "deliveries are being attempted";
+    keel_->signal(SIGKILL);
+    keel_->waitForExit(std::chrono::seconds(5));
+
+    notify.answer(200);
+    const auto before = notify.count();
+    start(settings);
+    std::set<std::string> delivered;
+    EXPECT_TRUE(eventually([&] {
+        delivered.clear();
+        const auto requests = notify.requests();
+        for (std::size_t i = before; i < requests.size(); ++i) {
+            for (const auto& id : orderIds) {
+                if (requests[i].body.find(id) != std::string::npos) delivered.insert(id);
+            }
+        }
+        return delivered.size() == orderIds.size();
+    }, std::chrono::seconds(15)));
+    EXPECT_EQ(delivered, orderIds) << "a notification was lost";
+    for (const auto& request : notify.requests()) EXPECT_EQ(request.headers.count("Idempotency-Key"), 1u);
+    if (postgres()) {
+        EXPECT_TRUE(eventually([&] { return psql(databaseUrl_, "SELECT COUNT(*) FROM order_outbox WHERE delivered_at_us IS NULL") == "0"; }));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, OrdersTest, ::testing::Values("postgresql", "sqlite"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+
+}  // namespace
+}  // namespace keel::testing
