@@ -164,6 +164,15 @@ TEST(KeelIntegration, CheckConfigNamesKeyFileAndLineOfABadValue) {
     EXPECT_NE(output.find("expected an integer"), std::string::npos) << output;
 }
 
+TEST(KeelIntegration, TheShippedConfigurationsPassCheckConfig) {
+    for (const std::string file : {"etc/keel.ini", "etc/production.ini"}) {
+        const auto [code, output] = runKeel({"--config", std::string(KEEL_SOURCE_DIR) + "/" + file, "--define",
+                                             std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--check-config"});
+        EXPECT_EQ(code, 0) << file << ": " << output;
+        EXPECT_EQ(output.find("warning"), std::string::npos) << file << ": " << output;
+    }
+}
+
 TEST(KeelIntegration, PrintConfigShowsSourcesAndWarnsAboutUnknownKeys) {
     const auto [code, output] =
         runKeel({"--print-config", "--define", "server.prot=1", "--define", "server.port=8181"});

@@ -289,6 +289,39 @@ TEST_P(OrdersTest, NotificationsPendingAtACrashAreAllDeliveredAfterRestart) {
     }
 }
 
+TEST_P(OrdersTest, AnswersServiceBusyWhenTheCreationBulkheadIsFull) {
+    RecordingHttpServer inventory(200, RecordingHttpServer::Mode::Hang);
+    start({"--define", "orders.inventory.url=" + inventory.url(), "--define", "resilience.pipelines=orders, inventory",
+           "--define", "resilience.policy.orders.max_concurrent=1", "--define",
+           "resilience.policy.inventory.attempt_timeout=1s", "--define", "resilience.policy.inventory.max_attempts=1"});
+    auto holder = std::async(std::launch::async, [&] { return post(order("busy", 1, "1.00")); });
+    ASSERT_TRUE(eventually([&] { return inventory.count() == 1; })) << "the first order is waiting for inventory";
+    const auto busy = post(order("busy", 1, "1.00"));
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    EXPECT_NE(busy.body.find("service busy, please retry"), std::string::npos) << busy.body;
+    EXPECT_EQ(busy.header("Retry-After"), "1");
+    EXPECT_EQ(holder.get().status, 503) << "the first one timed out on inventory";
+    EXPECT_EQ(inventory.count(), 1u) << "the rejected order never reached inventory";
+}
+
+TEST(OrdersConfiguration, NeverShowsTheDatabasePassword) {
+    const std::string url = "postgresql://keel_user:s3cr3t-pw@127.0.0.1:1/nowhere";
+    const auto [code, printed] = runKeel(withPlugins("health, metrics, resilience, orders",
+                                                     {"--print-config", "--define", "database.url=" + url}));
+    EXPECT_EQ(code, 0) << printed;
+    EXPECT_NE(printed.find("database.url = <redacted>"), std::string::npos) << printed;
+    EXPECT_EQ(printed.find("s3cr3t-pw"), std::string::npos) << printed;
+    // A running keel that cannot reach that database logs and answers without the password.
+    KeelProcess keel(withPlugins("health, metrics, resilience, orders", {"--define", "database.url=" + url}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto health = httpRequest(keel.publicPort(), "GET", "/health");
+    EXPECT_EQ(health.body.find("s3cr3t-pw"), std::string::npos) << health.body;
+    keel.signal(SIGTERM);
+    keel.waitForExit();
+    EXPECT_EQ(keel.output().find("s3cr3t-pw"), std::string::npos) << keel.output();
+    EXPECT_NE(keel.output().find("keel_user:***@"), std::string::npos) << keel.output();
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, OrdersTest, ::testing::Values("postgresql", "sqlite"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
