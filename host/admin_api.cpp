@@ -8,6 +8,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Timestamp.h>
 
+#include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "keel/problem.h"
@@ -45,6 +47,19 @@ Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
 
 [[noreturn]] void badRequest(const std::string& detail) { throw HttpError(400, "Bad Request", detail); }
 
+// The optional JSON object of a POST, or null when the body is empty.
+Poco::JSON::Object::Ptr jsonBody(const Request& request) {
+    if (request.body().empty()) return nullptr;
+    Poco::Dynamic::Var parsed;
+    try {
+        parsed = Poco::JSON::Parser().parse(request.body());
+    } catch (const Poco::Exception& error) {
+        badRequest("malformed JSON: " + error.message());
+    }
+    if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) badRequest("expected a JSON object");
+    return parsed.extract<Poco::JSON::Object::Ptr>();
+}
+
 }  // namespace
 
 std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState) {
@@ -79,13 +94,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
             if (contentType.rfind("application/json", 0) != 0) {
                 throw HttpError(415, "Unsupported Media Type", "send the plugin as application/json: {\"name\": \"hello\"}");
             }
-            Poco::Dynamic::Var parsed;
-            try {
-                parsed = Poco::JSON::Parser().parse(request.body());
-            } catch (const Poco::Exception& error) {
-                badRequest("malformed JSON: " + error.message());
-            }
-            const auto object = parsed.extract<Poco::JSON::Object::Ptr>();
+            const auto object = jsonBody(request);
             if (object.isNull()) badRequest("expected a JSON object with \"name\" or \"path\"");
             std::string target;
             if (object->has("name") && object->get("name").isString()) target = object->getValue<std::string>("name");
@@ -111,6 +120,28 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
             }
         },
         admin});
+    routes.push_back(Route{"POST", "/admin/plugins/{name}/reload",
+                           [&plugins](Request& request, Response& response) {
+                               const auto body = jsonBody(request);
+                               std::string path;
+                               if (body && body->has("path")) path = body->optValue<std::string>("path", "");
+                               const std::string name = request.pathParameter("name");
+                               try {
+                                   plugins.reload(name, path);
+                               } catch (const PluginStateError& error) {
+                                   throw HttpError(error.httpStatus(), "Plugin Not Reloaded", error.what());
+                               } catch (const PluginLoadError& error) {
+                                   throw HttpError(422, "Plugin Not Reloaded", std::string(error.what()) +
+                                                                                   "; the running version keeps serving");
+                               } catch (const ConfigError& error) {
+                                   throw HttpError(422, "Plugin Not Reloaded", std::string(error.what()) +
+                                                                                   "; the running version keeps serving");
+                               }
+                               for (const auto& status : plugins.status()) {
+                                   if (status.name == name) response.sendJson(200, toJson(describe(status)));
+                               }
+                           },
+                           admin});
     routes.push_back(Route{"DELETE", "/admin/plugins/{name}",
                            [&plugins](Request& request, Response& response) {
                                const bool cascade = request.query("cascade").value_or("false") == "true";
@@ -124,6 +155,39 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                            },
                            admin});
     return routes;
+}
+
+bool constantTimeEquals(const std::string& a, const std::string& b) {
+    unsigned char difference = a.size() == b.size() ? 0 : 1;
+    const std::size_t length = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < length; ++i) {
+        const unsigned char left = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+        const unsigned char right = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+        difference |= static_cast<unsigned char>(left ^ right);
+    }
+    return difference == 0;
+}
+
+Middleware adminTokenMiddleware(std::string token) {
+    return Middleware{
+        "admin-token", 40,
+        [token = std::move(token)](Request& request, Response& response, const Next& next) {
+            static const std::set<std::string> open{"/metrics", "/health", "/ready", "/live"};
+            if (open.count(request.routePattern()) != 0) {
+                next();
+                return;
+            }
+            const std::string expected = "Bearer " + token;
+            if (!constantTimeEquals(request.header("Authorization").value_or(""), expected)) {
+                writeProblem(response, Problem::of(401, "Unauthorized",
+                                                   "the admin API needs \"Authorization: Bearer <token>\" with the "
+                                                   "token of admin.token_file"));
+                response.setHeader("WWW-Authenticate", "Bearer realm=\"keel-admin\"");
+                return;
+            }
+            next();
+        },
+        {kAdminListener}};
 }
 
 }  // namespace keel::host

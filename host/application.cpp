@@ -137,15 +137,19 @@ void KeelApplication::handleDefine(const std::string& name, const std::string& v
     }
 }
 
-void KeelApplication::loadConfiguration(ConfigStore& store) const {
+void KeelApplication::loadConfigurationFiles(ConfigStore& store) const {
     if (configFile_.empty()) {
         loadConfigText(kEmbeddedConfiguration, "embedded etc/keel.ini", false, store);
-    } else {
-        loadConfigFile(configFile_, store);
-        const std::string directory =
-            Poco::Path(Poco::Path(configFile_).absolute()).parent().pushDirectory("conf.d").toString();
-        for (const auto& file : configDirectoryFiles(directory)) loadConfigFile(file, store);
+        return;
     }
+    loadConfigFile(configFile_, store);
+    const std::string directory =
+        Poco::Path(Poco::Path(configFile_).absolute()).parent().pushDirectory("conf.d").toString();
+    for (const auto& file : configDirectoryFiles(directory)) loadConfigFile(file, store);
+}
+
+void KeelApplication::loadConfiguration(ConfigStore& store) const {
+    loadConfigurationFiles(store);
     store.setEnvironment(processEnvironment());
     for (const auto& [key, value] : defines_) store.setDefine(key, value);
 }
@@ -223,6 +227,67 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     return errors.empty() ? EXIT_OK : kExitConfig;
 }
 
+void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins,
+                                  const HostSettings& running) {
+    auto logger = logs.logger("keel");
+    logger->info("SIGHUP: re-reading the configuration");
+    try {
+        ConfigStore files;
+        loadConfigurationFiles(files);
+        const auto changed = store.replaceFiles(files.fileEntries());
+        const HostSettings next = readHostSettings(store);
+        logs.configure(LogManager::parseLevel(next.logLevel), next.logFormat == "json" ? LogFormat::Json : LogFormat::Text);
+        for (const auto& key : changed) {
+            for (const char* section : {"server.", "admin.", "database.", "tracing.", "plugins.dir", "plugins.runtime_dir"}) {
+                if (key.rfind(section, 0) == 0) logger->warn("{} changed: it takes effect after a restart", key);
+            }
+        }
+        // The plugin set: unload what left the list, load what joined it.
+        const auto loaded = plugins.loadedNames();
+        for (auto it = loaded.rbegin(); it != loaded.rend(); ++it) {
+            if (std::find(next.plugins.begin(), next.plugins.end(), *it) == next.plugins.end()) {
+                try {
+                    plugins.unload(*it, false);
+                } catch (const std::exception& error) {
+                    logger->error("SIGHUP: plugin {} stays loaded: {}", *it, error.what());
+                }
+            }
+        }
+        for (const auto& name : next.plugins) {
+            const auto now = plugins.loadedNames();
+            if (std::find(now.begin(), now.end(), name) != now.end()) continue;
+            try {
+                plugins.load(name);
+            } catch (const std::exception& error) {
+                logger->error("SIGHUP: plugin {} was not loaded: {}", name, error.what());
+            }
+        }
+        // Plugins whose configuration or file changed get a new instance (and their dependents).
+        for (const auto& status : plugins.status()) {
+            const bool configChanged = std::any_of(changed.begin(), changed.end(), [&](const std::string& key) {
+                return key.rfind(status.name + ".", 0) == 0;
+            });
+            bool fileChanged = false;
+            try {
+                fileChanged = PluginLibrary::sha256Of(status.file) != status.sha256;
+            } catch (const std::exception&) {
+                // The file is gone: keep running what is loaded.
+            }
+            if (!configChanged && !fileChanged) continue;
+            try {
+                plugins.reload(status.name);
+                logger->info("SIGHUP: plugin {} reloaded ({})", status.name, configChanged ? "configuration" : "file");
+            } catch (const std::exception& error) {
+                logger->error("SIGHUP: plugin {} keeps running its previous configuration: {}", status.name, error.what());
+            }
+        }
+        (void)running;
+        logger->info("SIGHUP: configuration reloaded ({} value(s) changed)", changed.size());
+    } catch (const std::exception& error) {
+        logger->error("SIGHUP: configuration reload failed; the running configuration stays: {}", error.what());
+    }
+}
+
 int KeelApplication::main(const std::vector<std::string>& arguments) {
     if (!usageError_.empty()) {
         std::cerr << "keel: " << usageError_ << "\n";
@@ -280,9 +345,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     {
         PluginManager plugins(options, store, logs, registry, state);
         Dispatcher dispatcher(plugins);
-        SignalWatcher signals([&logger] {
-            logger->warn("SIGHUP received: live reconfiguration arrives with hot swap; nothing was changed");
-        });
+        SignalWatcher signals([&] { reconfigure(store, logs, plugins, settings); });
         // Tracing: the exporter is installed only with an endpoint, so without one spans cost nothing.
         auto& dropped = plugins.hostMetrics().counter("keel_trace_spans_dropped_total",
                                                       "Finished spans not exported, by reason.", {});
@@ -298,8 +361,14 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         }
         const TracingSettings tracing{!settings.tracingEndpoint.empty(), settings.tracingSampleRate};
         try {
-            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state),
-                                         coreMiddleware(logs, options.listeners, tracing));
+            auto middleware = coreMiddleware(logs, options.listeners, tracing);
+            const std::string token = readAdminToken(settings.adminTokenFile);
+            if (token.empty()) {
+                logger->warn("the admin API is not protected (admin.token_file is empty); keep admin.host on loopback");
+            } else {
+                middleware.push_back(adminTokenMiddleware(token));
+            }
+            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), std::move(middleware));
             const ConnectionLimits limits{settings.readTimeout, settings.writeTimeout, settings.keepAliveTimeout,
                                           settings.maxKeepAliveRequests, settings.maxBodySize};
             for (const auto* listener : {&settings.publicListener, &settings.adminListener}) {

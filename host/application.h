@@ -10,6 +10,9 @@
 namespace keel::host {
 
 class ConfigStore;
+class LogManager;
+class PluginManager;
+struct HostSettings;
 
 class KeelApplication final : public Poco::Util::ServerApplication {
 public:
@@ -23,6 +26,11 @@ private:
     void handleDefine(const std::string& name, const std::string& value);
     // Loads the main file (or the embedded default), then conf.d, environment and --define.
     void loadConfiguration(ConfigStore& store) const;
+    // Only the file layers (main file and conf.d), as SIGHUP re-reads them.
+    void loadConfigurationFiles(ConfigStore& store) const;
+    // SIGHUP: re-read files; apply log settings, the plugin set and plugin configuration live;
+    // report what needs a restart; keep everything as it was when the files are invalid.
+    void reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins, const HostSettings& running);
     int checkOrPrintConfig(ConfigStore& store);
 
     std::string configFile_;

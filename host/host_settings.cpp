@@ -2,6 +2,8 @@
 #include "host_settings.h"
 
 #include <Poco/String.h>
+
+#include <fstream>
 #include <Poco/StringTokenizer.h>
 
 namespace keel::host {
@@ -52,6 +54,9 @@ void declareHostSettings(ConfigStore& store) {
         K::string("admin.host", "127.0.0.1", "Address of the admin listener (loopback by default)."),
         K::integer("admin.port", 9090, "Port of the admin listener (0: any free port).").range(0, 65535),
         K::integer("admin.max_threads", 16, "Server threads of the admin listener.").range(2, 1000),
+        K::string("admin.token_file", "",
+                  "File holding the bearer token the admin API requires (/metrics and the health routes stay "
+                  "open). Empty: the admin API is unprotected; keep it on loopback."),
         K::string("log.level", "info", "Lowest level written.")
             .oneOf({"trace", "debug", "info", "warn", "error", "critical", "off"}),
         K::string("log.format", "text", "Line format: text or json (one object per line).").oneOf({"text", "json"}),
@@ -110,6 +115,17 @@ void declareHostSettings(ConfigStore& store) {
     for (const auto& [variable, target] : aliases) store.addAlias(variable, target);
 }
 
+std::string readAdminToken(const std::string& tokenFile) {
+    if (tokenFile.empty()) return "";
+    std::ifstream in(tokenFile);
+    if (!in) throw ConfigError("admin.token_file = \"" + tokenFile + "\": the file cannot be read");
+    std::string token;
+    std::getline(in, token);
+    token = Poco::trim(token);
+    if (token.empty()) throw ConfigError("admin.token_file = \"" + tokenFile + "\": the file is empty (expected a token)");
+    return token;
+}
+
 HostSettings readHostSettings(const ConfigStore& store) {
     const Settings server = store.settings("server");
     const Settings admin = store.settings("admin");
@@ -122,6 +138,7 @@ HostSettings readHostSettings(const ConfigStore& store) {
                                                static_cast<int>(server.getInt("port")),
                                                static_cast<int>(server.getInt("max_threads")),
                                                static_cast<int>(server.getInt("max_queued"))};
+    settings.adminTokenFile = admin.getString("token_file");
     settings.adminListener = ListenerSettings{"admin",
                                               admin.getBool("enabled"),
                                               admin.getString("host"),

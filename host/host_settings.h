@@ -26,6 +26,7 @@ struct ListenerSettings {
 struct HostSettings {
     ListenerSettings publicListener;
     ListenerSettings adminListener;
+    std::string adminTokenFile;
     std::chrono::milliseconds readTimeout{};
     std::chrono::milliseconds writeTimeout{};
     std::chrono::milliseconds keepAliveTimeout{};
@@ -49,6 +50,10 @@ struct HostSettings {
     std::chrono::milliseconds tracingExportInterval{};
     std::chrono::milliseconds tracingExportTimeout{};
 };
+
+// The admin token from admin.token_file ("" when none is configured). Throws ConfigError naming
+// the key when the file cannot be read or is empty.
+std::string readAdminToken(const std::string& tokenFile);
 
 // Validates and reads the host keys; throws ConfigError.
 HostSettings readHostSettings(const ConfigStore& store);

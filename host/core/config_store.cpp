@@ -54,6 +54,39 @@ void ConfigStore::clearFiles() {
     files_.clear();
 }
 
+std::set<std::string> ConfigStore::replaceFiles(std::map<std::string, ConfigEntry> files) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::map<std::string, std::optional<std::string>> before;
+    for (const auto& [key, declaration] : declarations_) {
+        const auto entry = lookupLocked(key);
+        before[key] = entry ? std::optional<std::string>(entry->value) : std::nullopt;
+    }
+    for (const auto& [key, entry] : files_) before.emplace(key, entry.value);
+    files_.swap(files);
+    std::string errors;
+    for (const auto& [fullName, declaration] : declarations_) {
+        try {
+            validatedLocked(fullName, declaration);
+        } catch (const ConfigError& error) {
+            errors += (errors.empty() ? "" : "; ") + std::string(error.what());
+        }
+    }
+    if (!errors.empty()) {
+        files_.swap(files);  // back to the running configuration
+        throw ConfigError(errors);
+    }
+    std::set<std::string> changed;
+    for (const auto& [key, previous] : before) {
+        const auto entry = lookupLocked(key);
+        const std::optional<std::string> now = entry ? std::optional<std::string>(entry->value) : std::nullopt;
+        if (now != previous) changed.insert(key);
+    }
+    for (const auto& [key, entry] : files_) {
+        if (before.count(key) == 0) changed.insert(key);
+    }
+    return changed;
+}
+
 void ConfigStore::declare(const std::string& owner, const std::string& fullName, ConfigKey key) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto existing = declarations_.find(fullName);

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ public:
     // Drops the file layer, before files are read again on reload (--define and the
     // environment do not change while the process runs).
     void clearFiles();
+    const std::map<std::string, ConfigEntry>& fileEntries() const { return files_; }  // single-threaded use
+    // Makes `files` the file layer if every declared key validates with it; returns the keys whose
+    // effective value changed. Throws ConfigError (listing every error) and changes nothing otherwise.
+    std::set<std::string> replaceFiles(std::map<std::string, ConfigEntry> files);
 
     // Declares `fullName` for `owner`; a second owner of the same key throws std::invalid_argument.
     void declare(const std::string& owner, const std::string& fullName, ConfigKey key);

@@ -43,6 +43,11 @@ std::string text(const char* value) { return value == nullptr ? std::string() : 
 
 std::string hostBuildFingerprint() { return KEEL_BUILD_FINGERPRINT; }
 
+std::string PluginLibrary::sha256Of(const std::string& path) {
+    if (!Poco::File(path).exists()) throw PluginLoadError("plugin file " + path + " does not exist");
+    return fileSha256(path);
+}
+
 std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, const std::string& privateDirectory) {
     Poco::File file(path);
     if (!file.exists() || !file.isFile()) throw PluginLoadError("plugin file " + path + " does not exist");

@@ -23,6 +23,8 @@ public:
     // handle), opens the copy and validates the descriptor. Throws PluginLoadError naming the file,
     // what it has and what the host expected.
     static std::unique_ptr<PluginLibrary> open(const std::string& path, const std::string& privateDirectory);
+    // SHA-256 of a file, hex (what sha256() reports for a loaded library).
+    static std::string sha256Of(const std::string& path);
     ~PluginLibrary();
     PluginLibrary(const PluginLibrary&) = delete;
     PluginLibrary& operator=(const PluginLibrary&) = delete;

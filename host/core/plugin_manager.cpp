@@ -225,8 +225,25 @@ bool PluginManager::waitUntilIdle(const LoadedPlugin& plugin, std::chrono::stead
 
 std::shared_ptr<const PipelineSnapshot> PluginManager::snapshot() const { return std::atomic_load(&snapshot_); }
 
+std::vector<std::shared_ptr<LoadedPlugin>> PluginManager::candidatesWith(const std::shared_ptr<LoadedPlugin>& plugin) const {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    auto candidates = plugins_;
+    auto substitute = [&candidates](const std::shared_ptr<LoadedPlugin>& replacement) {
+        for (auto& candidate : candidates) {
+            if (candidate->name() == replacement->name()) {
+                candidate = replacement;
+                return;
+            }
+        }
+        candidates.push_back(replacement);
+    };
+    for (const auto& waiting : pending_) substitute(waiting);
+    substitute(plugin);
+    return candidates;
+}
+
 std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<PluginLibrary> library,
-                                                              bool configureOnly) {
+                                                              bool configureOnly, bool replacing) {
     const std::string name = library->name();
     const std::string file = library->path();
     if (kReservedSections.count(name) != 0) {
@@ -235,8 +252,9 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
     }
     auto plugin = std::make_shared<LoadedPlugin>(std::move(library), logs_.logger("plugin." + name));
     plugin->metrics = std::make_unique<PluginMetrics>(name, registry_, metricOwnership_);
+    // A replacement shares its keys with the running version: never undeclare them.
     auto fail = [&](const std::string& step, const std::string& reason) {
-        config_.undeclareOwner(name);
+        if (!replacing) config_.undeclareOwner(name);
         return PluginLoadError("plugin " + name + " (" + file + ") failed in " + step + ": " + reason);
     };
 
@@ -246,11 +264,9 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
         plugin->instance->configure(registrar);
         plugin->settings = config_.settings(name);
         // Route conflicts are found before anything starts.
-        auto candidates = loadedPlugins();
-        candidates.push_back(plugin);
-        buildSnapshot(candidates);
+        buildSnapshot(candidatesWith(plugin));
     } catch (const ConfigError&) {
-        config_.undeclareOwner(name);
+        if (!replacing) config_.undeclareOwner(name);
         throw;
     } catch (const std::exception& error) {
         throw fail("configure", error.what());
@@ -284,9 +300,10 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
     plugin->state = PluginState::Started;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
-        plugins_.push_back(plugin);
+        // A replacement waits on the side until reload() swaps it in.
+        (replacing ? pending_ : plugins_).push_back(plugin);
     }
-    pluginInfo_->Add({{"plugin", name}, {"version", plugin->library->version()}}).Set(1);
+    if (!replacing) pluginInfo_->Add({{"plugin", name}, {"version", plugin->library->version()}}).Set(1);
     logger_->info("plugin {} {} started ({} routes, {} middleware, {} tasks, {} health checks)", name,
                   plugin->library->version(), plugin->contributions.routes.size(),
                   plugin->contributions.middleware.size(),
@@ -463,10 +480,15 @@ void PluginManager::unloadOne(const std::string& name) {
         victim = *found;
         plugins_.erase(found);
     }
-    victim->state = PluginState::Stopping;
     publishSnapshot();  // new requests no longer reach it
     pluginInfo_->Remove(&pluginInfo_->Add({{"plugin", name}, {"version", victim->library->version()}}));
+    retire(std::move(victim), true);
+    logger_->info("plugin {} unloaded", name);
+}
 
+void PluginManager::retire(std::shared_ptr<LoadedPlugin> victim, bool undeclare) {
+    const std::string name = victim->name();
+    victim->state = PluginState::Stopping;
     const auto stopDeadline = std::chrono::steady_clock::now() + options_.stopTimeout;
     const auto stuckTasks = victim->tasks->stop(stopDeadline);
 
@@ -485,14 +507,84 @@ void PluginManager::unloadOne(const std::string& name) {
         logger_->error("plugin {} failed in stop with a non-standard exception", name);
     }
     victim->state = PluginState::Stopped;
-    config_.undeclareOwner(name);
+    if (undeclare) config_.undeclareOwner(name);
     if (!stuckTasks.empty()) {
         logger_->error("plugin {} keeps its code mapped until exit: task(s) did not stop", name);
         std::lock_guard<std::mutex> lock(stateMutex_);
         abandoned_.push_back(victim);
     }
-    logger_->info("plugin {} unloaded", name);
     victim.reset();  // the last reference closes the library
+}
+
+std::string PluginManager::reload(const std::string& name, const std::string& path) {
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    std::vector<std::shared_ptr<LoadedPlugin>> current = loadedPlugins();
+    const auto old = std::find_if(current.begin(), current.end(), [&](const auto& p) { return p->name() == name; });
+    if (old == current.end()) throw PluginStateError(404, "plugin " + name + " is not loaded");
+    const std::string file = path.empty() ? (*old)->library->path() : resolvePath(path);
+
+    // Dependents, transitively, in start order: they are restarted on the new version.
+    std::set<std::string> affected{name};
+    std::vector<std::shared_ptr<LoadedPlugin>> dependents;
+    for (const auto& plugin : current) {
+        for (const auto& requirement : plugin->library->requirements()) {
+            if (affected.count(requirement) != 0 && affected.insert(plugin->name()).second) dependents.push_back(plugin);
+        }
+    }
+    std::vector<std::shared_ptr<LoadedPlugin>> replacements;
+    auto abandon = [&] {
+        // The new versions never served: stop and drop them; the old ones keep serving.
+        {
+            std::lock_guard<std::mutex> lock(stateMutex_);
+            pending_.clear();
+        }
+        for (auto it = replacements.rbegin(); it != replacements.rend(); ++it) retire(std::move(*it), false);
+    };
+    try {
+        auto library = PluginLibrary::open(file, options_.privateDirectory);
+        if (library->name() != name) {
+            throw PluginLoadError("plugin file " + file + " declares the name '" + library->name() + "', not '" + name + "'");
+        }
+        for (const auto& requirement : library->requirements()) {
+            if (std::none_of(current.begin(), current.end(), [&](const auto& p) { return p->name() == requirement; })) {
+                throw PluginStateError(409, "plugin " + name + " requires plugin " + requirement + ", which is not loaded");
+            }
+        }
+        replacements.push_back(configureAndStart(std::move(library), false, true));
+        for (const auto& dependent : dependents) {
+            replacements.push_back(configureAndStart(
+                PluginLibrary::open(dependent->library->path(), options_.privateDirectory), false, true));
+        }
+    } catch (...) {
+        abandon();
+        countLoad(name, false);
+        throw;
+    }
+
+    // One snapshot switches the plugin and its dependents together.
+    std::vector<std::shared_ptr<LoadedPlugin>> retired;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        for (const auto& replacement : replacements) {
+            for (auto& plugin : plugins_) {
+                if (plugin->name() != replacement->name()) continue;
+                retired.push_back(plugin);
+                plugin = replacement;
+            }
+        }
+        pending_.clear();
+    }
+    publishSnapshot();
+    for (std::size_t i = 0; i < retired.size(); ++i) {
+        pluginInfo_->Remove(&pluginInfo_->Add({{"plugin", retired[i]->name()}, {"version", retired[i]->library->version()}}));
+        pluginInfo_->Add({{"plugin", replacements[i]->name()}, {"version", replacements[i]->library->version()}}).Set(1);
+    }
+    // Dependents first: they hold services of the plugin they depend on.
+    for (auto it = retired.rbegin(); it != retired.rend(); ++it) retire(std::move(*it), false);
+    countLoad(name, true);
+    logger_->info("plugin {} reloaded from {} (version {}); {} dependent(s) restarted", name, file,
+                  replacements.front()->library->version(), dependents.size());
+    return replacements.front()->library->version();
 }
 
 std::vector<PluginStatus> PluginManager::status() const {
@@ -514,7 +606,14 @@ std::vector<PluginStatus> PluginManager::status() const {
 }
 
 std::shared_ptr<void> PluginManager::findService(const std::string& name, const std::string& interfaceId) const {
-    for (const auto& plugin : loadedPlugins()) {
+    std::vector<std::shared_ptr<LoadedPlugin>> providers;
+    {
+        // New versions being started during a reload come first: their dependents must bind to them.
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        providers.assign(pending_.rbegin(), pending_.rend());
+        providers.insert(providers.end(), plugins_.begin(), plugins_.end());
+    }
+    for (const auto& plugin : providers) {
         const auto found = plugin->contributions.services.find(name);
         if (found == plugin->contributions.services.end()) continue;
         if (found->second.interfaceId != interfaceId) {

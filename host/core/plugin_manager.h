@@ -84,6 +84,11 @@ public:
     std::string load(const std::string& nameOrPath);
     // Unloads `name`; with `cascade`, its dependents first. Throws PluginStateError.
     void unload(const std::string& name, bool cascade);
+    // Replaces `name` with a new version from `path` (default: its current file), started on the
+    // side with its dependents restarted on it, switched in one snapshot; the old versions finish
+    // their requests and are unloaded. On any failure the old versions keep serving and the
+    // error is thrown (PluginLoadError, ConfigError, PluginStateError). Returns the new version.
+    std::string reload(const std::string& name, const std::string& path = "");
     // Stops and unloads everything in reverse dependency order.
     void unloadAll();
 
@@ -102,8 +107,14 @@ public:
     std::vector<prometheus::MetricFamily> collectMetrics() const { return registry_.Collect(); }
 
 private:
-    std::shared_ptr<LoadedPlugin> configureAndStart(std::unique_ptr<PluginLibrary> library, bool configureOnly = false);
+    // `replacing`: a new version of a loaded plugin, kept in pending_ until reload() swaps it in.
+    std::shared_ptr<LoadedPlugin> configureAndStart(std::unique_ptr<PluginLibrary> library, bool configureOnly = false,
+                                                    bool replacing = false);
+    // The loaded set with the pending replacements and `plugin` in place (for route checks).
+    std::vector<std::shared_ptr<LoadedPlugin>> candidatesWith(const std::shared_ptr<LoadedPlugin>& plugin) const;
     void unloadOne(const std::string& name);
+    // Stops a plugin that no request can reach any more: tasks, drain, stop(), destruction.
+    void retire(std::shared_ptr<LoadedPlugin> victim, bool undeclare);
     void publishSnapshot();
     // Waits until no request runs on a snapshot referencing `plugin`; false on timeout.
     bool waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline);
@@ -128,6 +139,7 @@ private:
     std::mutex lifecycleMutex_;  // serialises load/unload
     mutable std::mutex stateMutex_;
     std::vector<std::shared_ptr<LoadedPlugin>> plugins_;  // in start order
+    std::vector<std::shared_ptr<LoadedPlugin>> pending_;  // new versions during a reload
     std::shared_ptr<PluginContributions> hostContributions_;
     // Plugins whose tasks never stopped: their code must stay mapped until the process ends.
     std::vector<std::shared_ptr<LoadedPlugin>> abandoned_;

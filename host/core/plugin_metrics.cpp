@@ -7,15 +7,21 @@ namespace keel::host {
 
 void MetricOwnership::claim(const std::string& name, const std::string& owner) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto [existing, inserted] = owners_.emplace(name, owner);
-    if (!inserted && existing->second != owner) {
-        throw std::invalid_argument("metric family " + name + " already belongs to " + existing->second);
+    auto& claim = owners_[name];
+    if (claim.holders > 0 && claim.owner != owner) {
+        throw std::invalid_argument("metric family " + name + " already belongs to " + claim.owner);
     }
+    claim.owner = owner;
+    ++claim.holders;
 }
 
-void MetricOwnership::release(const std::string& name) {
+bool MetricOwnership::release(const std::string& name) {
     std::lock_guard<std::mutex> lock(mutex_);
-    owners_.erase(name);
+    const auto found = owners_.find(name);
+    if (found == owners_.end()) return true;
+    if (--found->second.holders > 0) return false;
+    owners_.erase(found);
+    return true;
 }
 
 PluginMetrics::PluginMetrics(std::string owner, prometheus::Registry& registry, MetricOwnership& ownership)
@@ -24,8 +30,7 @@ PluginMetrics::PluginMetrics(std::string owner, prometheus::Registry& registry, 
 PluginMetrics::~PluginMetrics() {
     auto removeAll = [this](auto& families) {
         for (auto& [name, family] : families) {
-            registry_.Remove(*family);
-            ownership_.release(name);
+            if (ownership_.release(name)) registry_.Remove(*family);
         }
         families.clear();
     };

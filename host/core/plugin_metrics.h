@@ -13,16 +13,23 @@
 
 namespace keel::host {
 
-// Which plugin owns which family name, across all plugins. Thread-safe.
+// Which plugin owns which family name, across all plugins. Two versions of one plugin (during a
+// reload) share its families: each holds a claim, and the family leaves the registry only when
+// the last claim is released, so counters carry on across a reload. Thread-safe.
 class MetricOwnership {
 public:
     // Throws std::invalid_argument when another owner holds `name`.
     void claim(const std::string& name, const std::string& owner);
-    void release(const std::string& name);
+    // True when that was the last claim: the family must be removed from the registry.
+    bool release(const std::string& name);
 
 private:
+    struct Claim {
+        std::string owner;
+        int holders = 0;
+    };
     std::mutex mutex_;
-    std::map<std::string, std::string> owners_;
+    std::map<std::string, Claim> owners_;
 };
 
 class PluginMetrics final : public Metrics {

@@ -23,6 +23,9 @@ void declareOrdersSettings(Registrar& registrar) {
              K::integer("outbox.batch", 100, "Notifications delivered per pass at most.").range(1, 10000),
              K::duration("outbox.backoff_base", "1s", "First retry delay of a failed notification.").range(1, kDay),
              K::duration("outbox.backoff_max", "5m", "Longest retry delay of a failed notification.").range(1, kDay),
+             K::duration("outbox.lease", "30s",
+                         "How long a claimed notification waits before another attempt when its host dies mid-delivery.")
+                 .range(100, kDay),
              K::duration("outbox.retention", "168h", "How long delivered notifications are kept.").range(0, 365 * kDay),
              K::duration("idempotency.retention", "24h", "How long an Idempotency-Key is remembered.").range(1000, 365 * kDay),
              K::duration("maintenance.interval", "1m", "How often expired keys and old notifications are purged.")
@@ -51,6 +54,7 @@ OrdersSettings readOrdersSettings(const Settings& settings) {
     orders.outbox.batch = static_cast<int>(settings.getInt("outbox.batch"));
     orders.outbox.backoffBase = settings.getDuration("outbox.backoff_base");
     orders.outbox.backoffMax = settings.getDuration("outbox.backoff_max");
+    orders.outbox.lease = settings.getDuration("outbox.lease");
     orders.outboxInterval = settings.getDuration("outbox.interval");
     orders.outboxRetention = settings.getDuration("outbox.retention");
     orders.maintenanceInterval = settings.getDuration("maintenance.interval");

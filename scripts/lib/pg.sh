@@ -63,8 +63,8 @@ PY
     return 1
 }
 
-# keel_pg_start: creates and starts the cluster; sets KEEL_TEST_PG_DIR, KEEL_TEST_PG_PORT and
-# KEEL_TEST_DATABASE_URL in the calling shell. On failure it removes what it created.
+# keel_pg_start: creates and starts the cluster; sets KEELTEST_PG_DIR, KEELTEST_PG_PORT and
+# KEELTEST_DATABASE_URL in the calling shell. On failure it removes what it created.
 keel_pg_start() {
     local bindir user dir
     bindir="$(keel_pg_bindir)" || return 1
@@ -92,10 +92,10 @@ keel_pg_start() {
     fi
 }
 
-# shellcheck disable=SC2034 # the KEEL_TEST_* variables it sets are for the caller
+# shellcheck disable=SC2034 # the KEELTEST_* variables it sets are for the caller
 keel_pg_start_in() {
     local bindir="$1" user="$2" dir="$3" port
-    port="$(keel_pg_free_port "${KEEL_TEST_PG_PORT:-55432}")" || return 1
+    port="$(keel_pg_free_port "${KEELTEST_PG_PORT:-55432}")" || return 1
 
     keel_pg_log "initdb in $dir/data (PostgreSQL $(basename "$(dirname "$bindir")"), run as $user)"
     # trust on the socket (only the owner can reach the 0700 dir); passwords over TCP, as an app uses.
@@ -125,10 +125,10 @@ CONF
         -d postgres -c "CREATE ROLE keel LOGIN PASSWORD 'keel' CREATEDB" \
         -c "CREATE DATABASE keel OWNER keel" >&2 || return 1
 
-    KEEL_TEST_PG_DIR="$dir"
-    KEEL_TEST_PG_PORT="$port"
-    KEEL_TEST_DATABASE_URL="postgresql://keel:keel@127.0.0.1:$port/keel"
-    keel_pg_log "ready: $KEEL_TEST_DATABASE_URL"
+    KEELTEST_PG_DIR="$dir"
+    KEELTEST_PG_PORT="$port"
+    KEELTEST_DATABASE_URL="postgresql://keel:keel@127.0.0.1:$port/keel"
+    keel_pg_log "ready: $KEELTEST_DATABASE_URL"
 }
 
 # True while PID is a live (not zombie) postgres process. /proc rather than kill -0: a non-root caller

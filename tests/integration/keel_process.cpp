@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -150,6 +151,16 @@ bool KeelProcess::waitUntilLive(std::chrono::milliseconds timeout) {
 void KeelProcess::signal(int signal) { child_->signal(signal); }
 
 int KeelProcess::waitForExit(std::chrono::milliseconds timeout) { return child_->waitForExit(timeout); }
+
+std::string shellOutput(const std::string& command) {
+    std::string output;
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    char buffer[4096];
+    while (pipe != nullptr && std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+    if (pipe != nullptr) ::pclose(pipe);
+    while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+    return output;
+}
 
 std::vector<std::string> withPlugins(const std::string& plugins, std::vector<std::string> extra) {
     std::vector<std::string> arguments{"--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--define",

@@ -94,6 +94,9 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::ch
     return false;
 }
 
+// Runs a shell command; returns what it printed (stdout and stderr), trailing newlines removed.
+std::string shellOutput(const std::string& command);
+
 // Runs keel to completion (for --check-config and friends); returns exit code and output.
 std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments);
 

@@ -16,18 +16,10 @@
 
 namespace keel::testing {
 
-inline std::string shell(const std::string& command) {
-    std::string output;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    char buffer[4096];
-    while (pipe != nullptr && std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-    if (pipe != nullptr) ::pclose(pipe);
-    while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-    return output;
-}
+inline std::string shell(const std::string& command) { return shellOutput(command); }
 
 inline std::string baseUrl() {
-    const char* url = std::getenv("KEEL_TEST_DATABASE_URL");
+    const char* url = std::getenv("KEELTEST_DATABASE_URL");
     return url != nullptr ? url : "";
 }
 
@@ -67,7 +59,7 @@ protected:
         static std::atomic<int> sequence{0};
         const std::string name = "keel_orders_" + std::to_string(::getpid()) + "_" + std::to_string(++sequence);
         if (postgres()) {
-            ASSERT_FALSE(baseUrl().empty()) << "KEEL_TEST_DATABASE_URL is not set: run the tests with scripts/test";
+            ASSERT_FALSE(baseUrl().empty()) << "KEELTEST_DATABASE_URL is not set: run the tests with scripts/test";
             ASSERT_EQ(psql(baseUrl(), "CREATE DATABASE " + name), "CREATE DATABASE");
             databaseName_ = name;
             databaseUrl_ = baseUrl().substr(0, baseUrl().rfind('/') + 1) + name;

@@ -260,7 +260,8 @@ TEST_P(OrdersTest, NotificationsPendingAtACrashAreAllDeliveredAfterRestart) {
     RecordingHttpServer notify(503);
     const std::vector<std::string> settings{"--define", "orders.notify.url=" + notify.url("/events"), "--define",
                                             "orders.outbox.interval=50ms", "--define", "orders.outbox.backoff_base=20ms",
-                                            "--define", "orders.outbox.backoff_max=100ms"};
+                                            "--define", "orders.outbox.backoff_max=100ms", "--define",
+                                            "orders.outbox.lease=1s"};
     start(settings);
     std::set<std::string> orderIds;
     for (int i = 0; i < 20; ++i) orderIds.insert(json(post(order("crash", 1, "1.00")).body)->getValue<std::string>("id"));

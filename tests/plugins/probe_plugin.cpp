@@ -19,6 +19,10 @@
 #define PROBE_REPLY "v1"
 #endif
 
+#ifdef PROBE_MISSING_SYMBOL
+extern "C" void keel_symbol_nobody_defines();
+#endif
+
 namespace keel::plugins::probe {
 
 // What the probe publishes for a consumer plugin to find.
@@ -100,6 +104,12 @@ public:
     }
 
     void start(Context& context) override {
+#ifdef PROBE_FAIL_IN_START
+        failInStart_ = true;
+#endif
+#ifdef PROBE_MISSING_SYMBOL
+        keel_symbol_nobody_defines();  // unresolved: dlopen (RTLD_NOW) refuses the file
+#endif
         if (failInStart_) throw std::runtime_error("probe told to fail in start");
 #ifdef PROBE_USES
         used_ = context.service<Echo>(PROBE_USES);
