@@ -34,6 +34,8 @@
 #include "plugin_library.h"
 #include "plugin_manager.h"
 #include "signal_watcher.h"
+#include "systemd_notifier.h"
+#include "keel/http_client.h"
 
 extern char** environ;
 
@@ -345,7 +347,16 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     {
         PluginManager plugins(options, store, logs, registry, state);
         Dispatcher dispatcher(plugins);
-        SignalWatcher signals([&] { reconfigure(store, logs, plugins, settings); });
+        SystemdNotifier systemd(logger);
+        auto summary = [&plugins, &dispatcher] {
+            return std::to_string(plugins.loadedNames().size()) + " plugin(s), " + std::to_string(dispatcher.served()) +
+                   " request(s) served, " + std::to_string(dispatcher.inFlight()) + " in flight";
+        };
+        SignalWatcher signals([&] {
+            systemd.reloading();
+            reconfigure(store, logs, plugins, settings);
+            systemd.ready(summary());
+        });
         // Tracing: the exporter is installed only with an endpoint, so without one spans cost nothing.
         auto& dropped = plugins.hostMetrics().counter("keel_trace_spans_dropped_total",
                                                       "Finished spans not exported, by reason.", {});
@@ -381,6 +392,24 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             for (const auto& warning : store.unknownKeyWarnings()) logger->warn("{}", warning);
             state.setReady(true);
             logger->info("keel ready: {} plugin(s) started, {} failed", report.started.size(), report.failed.size());
+            systemd.ready(summary());
+            if (!listeners.empty() && settings.publicListener.enabled) {
+                const std::string host =
+                    settings.publicListener.host == "0.0.0.0" || settings.publicListener.host == "::" ? "127.0.0.1"
+                                                                                                  : settings.publicListener.host;
+                const std::string live = "http://" + host + ":" + std::to_string(listeners.front()->port()) + "/live";
+                systemd.startWatchdog(
+                    [live](std::chrono::milliseconds timeout) {
+                        // A real request through the listener: it fails when every server thread is stuck.
+                        try {
+                            HttpClient client(HttpClientOptions{timeout, timeout, 1, "keel-watchdog"});
+                            return client.send(ClientRequest{"GET", live, {}, "", timeout}).status == 200;
+                        } catch (const std::exception&) {
+                            return false;
+                        }
+                    },
+                    summary);
+            }
         } catch (const ConfigError& error) {
             logger->critical("configuration error: {}", error.what());
             exitCode = kExitConfig;
@@ -391,6 +420,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
 
         if (exitCode == EXIT_OK) {
             signals.waitForShutdown();
+            systemd.stopping();
             // 1. Readiness turns false first; listeners keep accepting for the shutdown delay so a
             //    load balancer sees /ready fail before connections are refused.
             state.beginDrain();
