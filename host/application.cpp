@@ -109,6 +109,11 @@ void KeelApplication::defineOptions(Poco::Util::OptionSet& options) {
                                          "Print every key the host and the plugins in plugins.dir declare, as the "
                                          "Markdown table of docs/configuration.md, then exit.")
                           .callback(callback));
+    options.addOption(Poco::Util::Option("inspect-plugin", "",
+                                         "Print a plugin file's descriptor and whether this host would load it, "
+                                         "without starting it; exit 0 when it would.")
+                          .argument("FILE")
+                          .callback(callback));
     options.addOption(Poco::Util::Option("version", "v", "Print the version and SDK ABI, then exit.").callback(callback));
     options.addOption(Poco::Util::Option("help", "h", "Print this help, then exit.").callback(callback));
 }
@@ -128,6 +133,9 @@ void KeelApplication::handleDefine(const std::string& name, const std::string& v
         checkConfig_ = true;
     } else if (name == "print-config") {
         printConfig_ = true;
+    } else if (name == "inspect-plugin") {
+        inspectPlugin_ = value;
+        stopOptionsProcessing();
     } else if (name == "config-reference") {
         configReference_ = true;
     } else if (name == "version") {
@@ -313,6 +321,31 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     if (!arguments.empty()) {
         std::cerr << "keel: unexpected argument '" << arguments.front() << "' (see --help)\n";
         return kExitUsage;
+    }
+    if (!inspectPlugin_.empty()) {
+        const std::string directory = resolveRuntimeDirectory("");
+        const auto inspection = inspectPlugin(inspectPlugin_, directory);
+        try {
+            Poco::File(directory).remove(true);
+        } catch (const Poco::Exception&) {
+            // Never created.
+        }
+        std::cout << "file:           " << inspectPlugin_ << "\n";
+        if (inspection.opened) {
+            std::cout << "name:           " << inspection.name << "\n"
+                      << "version:        " << inspection.version << "\n"
+                      << "description:    " << inspection.description << "\n"
+                      << "sdk abi:        " << inspection.abiVersion << " (this host: " << KEEL_SDK_ABI_VERSION << ")\n"
+                      << "sdk version:    " << inspection.sdkVersion << " (this host: " << KEEL_SDK_VERSION_STRING << ")\n"
+                      << "fingerprint:    " << inspection.buildFingerprint << " (this host: " << hostBuildFingerprint()
+                      << ")\n";
+            std::string requirements;
+            for (const auto& requirement : inspection.requirements) requirements += (requirements.empty() ? "" : ", ") + requirement;
+            std::cout << "requires:       " << (requirements.empty() ? "-" : requirements) << "\n";
+            if (!inspection.sha256.empty()) std::cout << "sha256:         " << inspection.sha256 << "\n";
+        }
+        std::cout << "accepted:       " << (inspection.accepted ? "yes" : "no: " + inspection.reason) << "\n";
+        return inspection.accepted ? EXIT_OK : kExitStartup;
     }
 
     ConfigStore store;

@@ -40,6 +40,7 @@ private:
     bool checkConfig_ = false;
     bool printConfig_ = false;
     bool configReference_ = false;
+    std::string inspectPlugin_;
     std::string usageError_;
 };
 

@@ -113,6 +113,49 @@ std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, cons
     return library;
 }
 
+PluginInspection inspectPlugin(const std::string& path, const std::string& privateDirectory) {
+    PluginInspection inspection;
+    try {
+        auto library = PluginLibrary::open(path, privateDirectory);
+        inspection.opened = true;
+        inspection.accepted = true;
+        inspection.abiVersion = library->descriptor_->abiVersion;
+        inspection.name = library->name();
+        inspection.version = library->version();
+        inspection.description = library->description();
+        inspection.sdkVersion = text(library->descriptor_->sdkVersion);
+        inspection.buildFingerprint = text(library->descriptor_->buildFingerprint);
+        inspection.sha256 = library->sha256();
+        inspection.requirements = library->requirements();
+    } catch (const PluginLoadError& error) {
+        inspection.reason = error.what();
+        // Read what can be read safely: the ABI number is the first member in every ABI.
+        Poco::File(privateDirectory).createDirectories();
+        const std::string copy = Poco::Path(privateDirectory).append("inspect-" + Poco::Path(path).getFileName()).toString();
+        try {
+            Poco::File(path).copyTo(copy);
+            if (void* handle = ::dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+                if (const auto* descriptor =
+                        static_cast<const KeelPluginDescriptor*>(::dlsym(handle, KEEL_PLUGIN_DESCRIPTOR_SYMBOL))) {
+                    inspection.opened = true;
+                    inspection.abiVersion = descriptor->abiVersion;
+                    if (descriptor->abiVersion == KEEL_SDK_ABI_VERSION) {
+                        inspection.name = text(descriptor->name);
+                        inspection.version = text(descriptor->version);
+                        inspection.buildFingerprint = text(descriptor->buildFingerprint);
+                        inspection.sdkVersion = text(descriptor->sdkVersion);
+                    }
+                }
+                ::dlclose(handle);
+            }
+            Poco::File(copy).remove();
+        } catch (const Poco::Exception&) {
+            // Nothing more to tell than the reason.
+        }
+    }
+    return inspection;
+}
+
 PluginLibrary::~PluginLibrary() {
     if (handle_ != nullptr) ::dlclose(handle_);
 }

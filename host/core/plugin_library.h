@@ -17,6 +17,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+struct PluginInspection;
+
 class PluginLibrary {
 public:
     // Copies `path` into `privateDirectory` (dlopen of an already-open path would return the old
@@ -43,6 +45,7 @@ public:
     std::unique_ptr<Plugin, void (*)(Plugin*)> createPlugin() const;
 
 private:
+    friend struct PluginInspection inspectPlugin(const std::string& path, const std::string& privateDirectory);
     PluginLibrary() = default;
 
     void* handle_ = nullptr;
@@ -55,6 +58,17 @@ private:
     std::string description_;
     std::vector<std::string> requirements_;
 };
+
+// What a plugin file declares, and whether this host would load it (keel --inspect-plugin).
+struct PluginInspection {
+    bool opened = false;           // dlopen succeeded and the entry point exists
+    unsigned abiVersion = 0;
+    std::string name, version, description, sdkVersion, buildFingerprint, sha256;
+    std::vector<std::string> requirements;
+    bool accepted = false;
+    std::string reason;            // why not, when not accepted
+};
+PluginInspection inspectPlugin(const std::string& path, const std::string& privateDirectory);
 
 // The host's own build fingerprint and ABI number, for messages and /admin.
 std::string hostBuildFingerprint();

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "keel/version.h"
 #include "keel_process.h"
 
 namespace keel::testing {
@@ -162,6 +163,18 @@ TEST(KeelIntegration, CheckConfigNamesKeyFileAndLineOfABadValue) {
     EXPECT_NE(output.find("server.port"), std::string::npos) << output;
     EXPECT_NE(output.find(file + ":3"), std::string::npos) << output;
     EXPECT_NE(output.find("expected an integer"), std::string::npos) << output;
+}
+
+TEST(KeelIntegration, InspectPluginPrintsTheDescriptorAndTheVerdictWithoutStartingIt) {
+    const auto [accepted, good] = runKeel({"--inspect-plugin", std::string(KEEL_PLUGIN_DIR) + "/hello.so"});
+    EXPECT_EQ(accepted, 0) << good;
+    EXPECT_NE(good.find("name:           hello"), std::string::npos) << good;
+    EXPECT_NE(good.find("sdk abi:        " + std::to_string(KEEL_SDK_ABI_VERSION)), std::string::npos) << good;
+    EXPECT_NE(good.find("accepted:       yes"), std::string::npos) << good;
+    const auto [refused, bad] = runKeel({"--inspect-plugin", kTestPlugins + "/wrong_abi.so"});
+    EXPECT_EQ(refused, 1) << bad;
+    EXPECT_NE(bad.find("sdk abi:        999"), std::string::npos) << bad;
+    EXPECT_NE(bad.find("accepted:       no: plugin file"), std::string::npos) << bad;
 }
 
 TEST(KeelIntegration, TheShippedConfigurationsPassCheckConfig) {
