@@ -16,6 +16,7 @@ KEEL_DEB_PACKAGES=(
     postgresql postgresql-client                       # server binaries for the throwaway test cluster, psql
     curl ca-certificates python3                       # integration tests and scripts (free-port probe)
     prometheus                                         # promtool and a real Prometheus for the metrics tests
+    systemd                                            # systemd-analyze, to verify the unit
 )
 
 keel_log() { printf 'keel: %s\n' "$*" >&2; }
