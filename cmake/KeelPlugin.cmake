@@ -3,16 +3,26 @@
 # The one way to build a Keel plugin: a MODULE library named <name>.so that links the SDK,
 # hides every symbol but the descriptor and never produces STB_GNU_UNIQUE symbols, so that
 # dlclose really unmaps it (see PITFALLS.md).
+#
+# In Keel's own tree the SDK target is keel::sdk; an installed SDK (find_package(KeelSDK)) sets
+# KEEL_SDK_TARGET to KeelSDK::sdk. KEEL_PLUGIN_INSTALL_DIR, when set, installs the plugin there.
 function(keel_add_plugin name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;DEFINITIONS" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "keel_add_plugin(${name}): SOURCES is required")
   endif()
   if(NOT ARG_OUTPUT_DIRECTORY)
-    set(ARG_OUTPUT_DIRECTORY "${KEEL_PLUGIN_OUTPUT_DIR}")
+    if(KEEL_PLUGIN_OUTPUT_DIR)
+      set(ARG_OUTPUT_DIRECTORY "${KEEL_PLUGIN_OUTPUT_DIR}")
+    else()
+      set(ARG_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+    endif()
+  endif()
+  if(NOT KEEL_SDK_TARGET)
+    set(KEEL_SDK_TARGET keel::sdk)
   endif()
   add_library(${name} MODULE ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE keel::sdk)
+  target_link_libraries(${name} PRIVATE ${KEEL_SDK_TARGET})
   target_compile_definitions(${name} PRIVATE ${ARG_DEFINITIONS})
   target_compile_options(${name} PRIVATE -fvisibility=hidden -fvisibility-inlines-hidden -fno-gnu-unique)
   # Unresolved symbols are an error at link time, not a surprise at dlopen.
@@ -22,7 +32,11 @@ function(keel_add_plugin name)
     OUTPUT_NAME "${name}"
     LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}"
     CXX_VISIBILITY_PRESET hidden
+    # No RPATH: keel has libkeel-sdk loaded already, and dlopen resolves it by its SONAME.
     VISIBILITY_INLINES_HIDDEN ON)
+  if(KEEL_PLUGIN_INSTALL_DIR)
+    install(TARGETS ${name} LIBRARY DESTINATION "${KEEL_PLUGIN_INSTALL_DIR}" COMPONENT runtime)
+  endif()
 endfunction()
 
 # keel_embed_text(<target> <header> <namespace> <NAME file> ...)
