@@ -83,6 +83,9 @@ void OrdersApi::create(Request& request, Response& response) {
         }
         bool ran = false;
         const auto result = createPipeline_->execute([&](const keel::resilience::Attempt&) {
+            // An order is created at most once, whatever the pipeline's retry policy says (a slow
+            // first attempt counts as timed out and would be retried).
+            if (ran) return keel::resilience::Outcome::ok();
             ran = true;
             // The answer goes into `response`, errors included: an exception escaping to the
             // pipeline would lose it, and nothing here is the pipeline's to retry or count.

@@ -209,7 +209,9 @@ TEST_P(OrdersTest, AFailingInventoryOpensTheBreakerFailsFastAndRecovers) {
     for (int i = 0; i < 5; ++i) {
         const auto started = std::chrono::steady_clock::now();
         const auto reply = post(order("inv", 1, "1.00"));
+#ifndef KEEL_TEST_SANITIZED
         EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(50));
+#endif
         EXPECT_EQ(reply.status, 503);
         EXPECT_NE(reply.body.find("circuit breaker is open"), std::string::npos) << reply.body;
     }
@@ -303,6 +305,15 @@ TEST_P(OrdersTest, AnswersServiceBusyWhenTheCreationBulkheadIsFull) {
     EXPECT_EQ(busy.header("Retry-After"), "1");
     EXPECT_EQ(holder.get().status, 503) << "the first one timed out on inventory";
     EXPECT_EQ(inventory.count(), 1u) << "the rejected order never reached inventory";
+}
+
+TEST_P(OrdersTest, AnOrderIsNeverCreatedTwiceWhateverTheCreationPipelineRetries) {
+    // Every creation overruns a 1 ms attempt timeout, which the pipeline would retry three times.
+    start({"--define", "resilience.pipelines=orders", "--define", "resilience.policy.orders.attempt_timeout=1ms",
+           "--define", "resilience.policy.orders.max_attempts=3", "--define", "resilience.policy.orders.backoff_base=1ms",
+           "--define", "resilience.policy.orders.retry_budget_min=1000"});
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(post(order("once", 1, "1.00")).status, 201);
+    EXPECT_EQ(allOrders("&user_id=once").size(), 5u);
 }
 
 TEST(OrdersConfiguration, NeverShowsTheDatabasePassword) {
