@@ -415,10 +415,16 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), std::move(middleware));
             const ConnectionLimits limits{settings.readTimeout, settings.writeTimeout, settings.keepAliveTimeout,
                                           settings.maxKeepAliveRequests, settings.maxBodySize};
+            auto inherited = socketActivationListeners();
             for (const auto* listener : {&settings.publicListener, &settings.adminListener}) {
                 if (!listener->enabled) continue;
                 listeners.push_back(std::make_unique<HttpListener>(*listener, limits, dispatcher, logger));
-                listeners.back()->start();
+                const auto socket = inherited.find(listener->name);
+                listeners.back()->start(socket == inherited.end() ? -1 : socket->second);
+                if (socket != inherited.end()) inherited.erase(socket);
+            }
+            for (const auto& [name, fd] : inherited) {
+                logger->warn("socket activation: ignoring socket {} named '{}' (expected 'public' or 'admin')", fd, name);
             }
             logger->info("keel {} starting: plugins from {}", KEEL_VERSION, options.pluginsDirectory);
             const auto report = plugins.loadAll(settings.plugins, settings.requiredPlugins);

@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocketImpl.h>
 #include <Poco/URI.h>
 
 #include "keel/problem.h"
@@ -93,6 +94,17 @@ private:
     Dispatcher& dispatcher_;
 };
 
+// Poco can only adopt an existing descriptor through its protected constructors.
+class AdoptedServerSocketImpl final : public Poco::Net::ServerSocketImpl {
+public:
+    explicit AdoptedServerSocketImpl(int fd) { reset(fd); }
+};
+
+class AdoptedServerSocket final : public Poco::Net::ServerSocket {
+public:
+    explicit AdoptedServerSocket(int fd) : Poco::Net::ServerSocket(new AdoptedServerSocketImpl(fd), true) {}
+};
+
 class DispatchingHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     DispatchingHandlerFactory(std::string listener, ConnectionLimits limits, Dispatcher& dispatcher)
@@ -121,14 +133,18 @@ HttpListener::~HttpListener() {
     }
 }
 
-void HttpListener::start() {
+void HttpListener::start(int inheritedSocket) {
     const std::string address = settings_.host + ":" + std::to_string(settings_.port);
-    try {
-        socket_.bind(Poco::Net::SocketAddress(settings_.host, static_cast<Poco::UInt16>(settings_.port)), true);
-        socket_.listen(std::max(64, settings_.maxQueued));
-    } catch (const Poco::Exception& error) {
-        throw std::runtime_error("cannot listen on " + address + " (" + settings_.name + " listener): " +
-                                 error.displayText());
+    if (inheritedSocket >= 0) {
+        socket_ = AdoptedServerSocket(inheritedSocket);
+    } else {
+        try {
+            socket_.bind(Poco::Net::SocketAddress(settings_.host, static_cast<Poco::UInt16>(settings_.port)), true);
+            socket_.listen(std::max(64, settings_.maxQueued));
+        } catch (const Poco::Exception& error) {
+            throw std::runtime_error("cannot listen on " + address + " (" + settings_.name + " listener): " +
+                                     error.displayText());
+        }
     }
     boundPort_ = socket_.address().port();
 
@@ -144,7 +160,8 @@ void HttpListener::start() {
     server_ = std::make_unique<Poco::Net::HTTPServer>(
         new DispatchingHandlerFactory(settings_.name, limits_, dispatcher_), *threads_, socket_, params);
     server_->start();
-    logger_->info("{} listener on {}:{}", settings_.name, settings_.host, boundPort_);
+    logger_->info("{} listener on {}{}", settings_.name, socket_.address().toString(),
+                  inheritedSocket >= 0 ? " (socket activation)" : "");
 }
 
 void HttpListener::stopAccepting() {

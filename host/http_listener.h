@@ -31,7 +31,9 @@ public:
     ~HttpListener();
 
     // Binds and starts serving. Throws std::runtime_error naming the address on failure.
-    void start();
+    // `inheritedSocket`: a listening socket handed over by systemd (socket activation), served
+    // instead of binding host:port.
+    void start(int inheritedSocket = -1);
     // Stops accepting and closes the listening socket (new connections are refused); requests
     // being served finish, idle keep-alive connections are closed.
     void stopAccepting();

@@ -10,11 +10,16 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 
 namespace keel::host {
+
+// Sockets passed by systemd (LISTEN_FDS, names from FileDescriptorName=), by name. The variables
+// are cleared so that processes keel starts do not inherit them.
+std::map<std::string, int> socketActivationListeners();
 
 class SystemdNotifier {
 public:

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "journal_sink.h"
 #include "keel/request_context.h"
 
 namespace keel::host {
@@ -100,7 +101,16 @@ private:
 
 }  // namespace
 
-LogManager::LogManager() : LogManager(std::make_shared<spdlog::sinks::stderr_sink_mt>()) {}
+namespace {
+// Under systemd with stderr connected to the journal, entries go to journald with their fields;
+// elsewhere, lines to standard error.
+spdlog::sink_ptr defaultSink() {
+    if (JournalSink::stderrIsJournal()) return std::make_shared<JournalSink>();
+    return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+}
+}  // namespace
+
+LogManager::LogManager() : LogManager(defaultSink()) {}
 
 LogManager::LogManager(spdlog::sink_ptr sink) : sink_(std::move(sink)) { configure(level_, format_); }
 

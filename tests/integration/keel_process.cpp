@@ -52,7 +52,8 @@ int freePort() {
     return socket.address().port();
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
+                           const std::vector<int>& inheritedFds) {
     static std::atomic<int> sequence{0};
     outputFile_ = "/tmp/keel-it-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence) + ".log";
     std::vector<std::string> arguments = argv;
@@ -72,6 +73,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, outputFile_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    for (std::size_t i = 0; i < inheritedFds.size(); ++i) {
+        posix_spawn_file_actions_adddup2(&actions, inheritedFds[i], 3 + static_cast<int>(i));
+    }
     // The child must not inherit a blocked signal mask from the test runner.
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);

@@ -37,7 +37,9 @@ int freePort();
 // Any program, output captured to a file, killed (SIGKILL) if still running when destroyed.
 class ChildProcess {
 public:
-    ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment = {});
+    // `inheritedFds` become descriptors 3, 4, ... of the child (as systemd passes sockets).
+    ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment = {},
+                 const std::vector<int>& inheritedFds = {});
     ~ChildProcess();
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <future>
 
+#include <Poco/Net/ServerSocket.h>
+
 #include "keel_process.h"
 
 namespace keel::testing {
@@ -101,6 +103,27 @@ TEST(Systemd, NotifiesReadyReloadingWatchdogAndStoppingAndStopsPingingWhenWedged
     EXPECT_TRUE(systemd.waitFor("STOPPING=1"));
     EXPECT_EQ(keel.waitForExit(), 0);
     std::remove(config.c_str());
+}
+
+TEST(Systemd, ServesOnSocketsPassedBySocketActivation) {
+    // Play systemd: bind both listeners here, hand them over as descriptors 3 and 4.
+    Poco::Net::ServerSocket publicSocket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    Poco::Net::ServerSocket adminSocket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    const int publicPort = publicSocket.address().port();
+    const int adminPort = adminSocket.address().port();
+    std::string command = std::string("LISTEN_PID=$$ exec ") + KEEL_BINARY;
+    // Ports that cannot be bound prove the passed sockets are used.
+    for (const auto& argument : withPlugins("health, hello", {"--define", "server.port=1", "--define", "admin.port=1"})) {
+        command += " '" + argument + "'";
+    }
+    ChildProcess keel({"/bin/sh", "-c", command},
+                      {{"LISTEN_FDS", "2"}, {"LISTEN_FDNAMES", "public:admin"}},
+                      {publicSocket.impl()->sockfd(), adminSocket.impl()->sockfd()});
+    EXPECT_TRUE(eventually([&] { return httpRequest(publicPort, "GET", "/hello/Ada").status == 200; })) << keel.output();
+    EXPECT_EQ(httpRequest(adminPort, "GET", "/health").status, 200);
+    EXPECT_NE(keel.output().find("(socket activation)"), std::string::npos) << keel.output();
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(std::chrono::seconds(30)), 0) << keel.output();
 }
 
 TEST(Systemd, SendsNothingWithoutNotifySocket) {
