@@ -17,6 +17,7 @@ KEEL_DEB_PACKAGES=(
     curl ca-certificates python3                       # integration tests and scripts (free-port probe)
     prometheus                                         # promtool and a real Prometheus for the metrics tests
     systemd                                            # systemd-analyze, to verify the unit
+    lintian dpkg-dev fakeroot                          # build and check the Debian packages
 )
 
 keel_log() { printf 'keel: %s\n' "$*" >&2; }
