@@ -42,6 +42,8 @@ Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
     Poco::JSON::Array::Ptr routes = new Poco::JSON::Array();
     for (const auto& route : status.routes) routes->add(route);
     plugin->set("routes", routes);
+    // Requests running where this plugin's code is reachable (this request included, for GET /admin/plugins).
+    plugin->set("in_flight", status.inFlight);
     return plugin;
 }
 

@@ -202,9 +202,12 @@ std::shared_ptr<const PipelineSnapshot> PluginManager::buildSnapshot(const std::
 
 void PluginManager::publishSnapshot() {
     auto next = buildSnapshot(loadedPlugins());
-    published_.erase(std::remove_if(published_.begin(), published_.end(), [](const auto& s) { return s.expired(); }),
-                     published_.end());
-    published_.push_back(next);
+    {
+        std::lock_guard<std::mutex> lock(publishedMutex_);
+        published_.erase(std::remove_if(published_.begin(), published_.end(), [](const auto& s) { return s.expired(); }),
+                         published_.end());
+        published_.push_back(next);
+    }
     std::atomic_store(&snapshot_, std::move(next));
 }
 
@@ -212,10 +215,13 @@ bool PluginManager::waitUntilIdle(const LoadedPlugin& plugin, std::chrono::stead
     const PipelineSnapshot* own = currentThreadSnapshot();  // an admin request unloading this plugin
     while (true) {
         bool busy = false;
-        for (const auto& weak : published_) {
-            const auto snapshot = weak.lock();
-            if (!snapshot || !snapshot->references(&plugin)) continue;
-            busy = busy || snapshot->active() > (snapshot.get() == own ? 1 : 0);
+        {
+            std::lock_guard<std::mutex> lock(publishedMutex_);
+            for (const auto& weak : published_) {
+                const auto snapshot = weak.lock();
+                if (!snapshot || !snapshot->references(&plugin)) continue;
+                busy = busy || snapshot->active() > (snapshot.get() == own ? 1 : 0);
+            }
         }
         if (!busy) return true;
         if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -600,6 +606,13 @@ std::vector<PluginStatus> PluginManager::status() const {
         status.loadedAt = plugin->loadedAt;
         status.requirements = plugin->library->requirements();
         for (const auto& route : plugin->contributions.routes) status.routes.push_back(describeRoute(route));
+        {
+            std::lock_guard<std::mutex> lock(publishedMutex_);
+            for (const auto& weak : published_) {
+                const auto snapshot = weak.lock();
+                if (snapshot && snapshot->references(plugin.get())) status.inFlight += snapshot->active();
+            }
+        }
         result.push_back(std::move(status));
     }
     return result;

@@ -57,6 +57,7 @@ struct PluginStatus {
     std::chrono::system_clock::time_point loadedAt;
     std::vector<std::string> requirements;
     std::vector<std::string> routes;  // "GET /hello/{name} (public)"
+    int inFlight = 0;                 // requests running on snapshots that reach the plugin
 };
 
 struct StartupReport {
@@ -144,7 +145,8 @@ private:
     // Plugins whose tasks never stopped: their code must stay mapped until the process ends.
     std::vector<std::shared_ptr<LoadedPlugin>> abandoned_;
     std::shared_ptr<const PipelineSnapshot> snapshot_;
-    std::vector<std::weak_ptr<const PipelineSnapshot>> published_;  // guarded by lifecycleMutex_
+    mutable std::mutex publishedMutex_;
+    std::vector<std::weak_ptr<const PipelineSnapshot>> published_;  // guarded by publishedMutex_
 };
 
 }  // namespace keel::host
