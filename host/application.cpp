@@ -252,10 +252,15 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
                 if (key.rfind(section, 0) == 0) logger->warn("{} changed: it takes effect after a restart", key);
             }
         }
-        // The plugin set: unload what left the list, load what joined it.
+        // The plugin set: unload what left the list, load what joined it. An entry is a name or a
+        // path to <name>.so.
+        std::vector<std::string> wanted;
+        for (const auto& entry : next.plugins) {
+            wanted.push_back(entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName());
+        }
         const auto loaded = plugins.loadedNames();
         for (auto it = loaded.rbegin(); it != loaded.rend(); ++it) {
-            if (std::find(next.plugins.begin(), next.plugins.end(), *it) == next.plugins.end()) {
+            if (std::find(wanted.begin(), wanted.end(), *it) == wanted.end()) {
                 try {
                     plugins.unload(*it, false);
                 } catch (const std::exception& error) {
@@ -263,11 +268,12 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
                 }
             }
         }
-        for (const auto& name : next.plugins) {
+        for (std::size_t i = 0; i < next.plugins.size(); ++i) {
             const auto now = plugins.loadedNames();
+            const std::string& name = wanted[i];
             if (std::find(now.begin(), now.end(), name) != now.end()) continue;
             try {
-                plugins.load(name);
+                plugins.load(next.plugins[i]);
             } catch (const std::exception& error) {
                 logger->error("SIGHUP: plugin {} was not loaded: {}", name, error.what());
             }

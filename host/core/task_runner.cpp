@@ -3,6 +3,8 @@
 
 #include <random>
 
+#include "keel/database.h"
+
 namespace keel::host {
 
 TaskRunner::TaskRunner(std::shared_ptr<spdlog::logger> logger) : logger_(std::move(logger)) {}
@@ -41,7 +43,7 @@ void TaskRunner::start(const std::vector<PeriodicTask>& periodic, const std::vec
                 try {
                     task.run();
                 } catch (const std::exception& error) {
-                    logger_->error("periodic task {} failed: {}", task.name, error.what());
+                    logger_->error("periodic task {} failed: {}", task.name, describeError(error));
                 } catch (...) {
                     logger_->error("periodic task {} failed with a non-standard exception", task.name);
                 }
@@ -55,7 +57,7 @@ void TaskRunner::start(const std::vector<PeriodicTask>& periodic, const std::vec
             try {
                 task.run(stopToken_);
             } catch (const std::exception& error) {
-                logger_->error("long-running task {} failed: {}", task.name, error.what());
+                logger_->error("long-running task {} failed: {}", task.name, describeError(error));
             } catch (...) {
                 logger_->error("long-running task {} failed with a non-standard exception", task.name);
             }

@@ -39,8 +39,8 @@ struct Route {
 };
 
 // Middleware runs outermost first by ascending `order`. The host's own middleware takes request
-// id 10, access log 20, recovery 30; plugin middleware must use 100 or above (see
-// docs/writing-plugins.md for the bands).
+// id 10, tracing 15, access log 20, recovery 30 and the admin token 40; plugin middleware must
+// use 100 or above (metrics uses 110, the rate limiter 200; see docs/writing-plugins.md).
 struct Middleware {
     std::string name;
     int order = 1000;
