@@ -256,7 +256,7 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
         // path to <name>.so.
         std::vector<std::string> wanted;
         for (const auto& entry : next.plugins) {
-            wanted.push_back(entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName());
+            wanted.push_back(pluginNameOf(entry));
         }
         const auto loaded = plugins.loadedNames();
         for (auto it = loaded.rbegin(); it != loaded.rend(); ++it) {

@@ -133,6 +133,10 @@ private:
     PluginManager& manager_;
 };
 
+std::string pluginNameOf(const std::string& entry) {
+    return entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName();
+}
+
 PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, LogManager& logs,
                              prometheus::Registry& registry, const HostState& hostState)
     : options_(std::move(options)),
@@ -327,7 +331,7 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
     std::vector<std::string> entries = names;
     std::vector<std::string> pluginNames;
     for (auto& entry : entries) {
-        pluginNames.push_back(entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName());
+        pluginNames.push_back(pluginNameOf(entry));
     }
     const std::set<std::string> listed(pluginNames.begin(), pluginNames.end());
     for (const auto& requiredName : required) {
@@ -414,7 +418,7 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
 
 std::string PluginManager::load(const std::string& nameOrPath) {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    const std::string guessedName = Poco::Path(resolvePath(nameOrPath)).getBaseName();
+    const std::string guessedName = pluginNameOf(resolvePath(nameOrPath));
     std::unique_ptr<PluginLibrary> library;
     try {
         library = PluginLibrary::open(resolvePath(nameOrPath), options_.privateDirectory);

@@ -65,6 +65,9 @@ struct StartupReport {
     std::map<std::string, std::string> failed;      // plugin -> reason
 };
 
+// The plugin a plugins.list entry names: the entry itself, or <name> of a path to <name>.so.
+std::string pluginNameOf(const std::string& entry);
+
 class PluginManager final : public HealthChecks {
 public:
     PluginManager(PluginManagerOptions options, ConfigStore& config, LogManager& logs,

@@ -24,7 +24,8 @@ public:
         declareRateLimit(registrar);
         const auto defaults = policyValues(registrar.settings(), "default");
         std::vector<std::string> names{"default"};
-        for (const auto& name : splitNames(registrar.settings().getString("pipelines"))) {
+        for (const auto& name : splitList(registrar.settings().getString("pipelines"))) {
+            if (name == "default") continue;  // always there
             declarePolicy(registrar, name, defaults);
             names.push_back(name);
         }
@@ -49,20 +50,6 @@ public:
     }
 
 private:
-    static std::vector<std::string> splitNames(const std::string& text) {
-        std::vector<std::string> names;
-        std::string current;
-        for (char c : text + ",") {
-            if (c == ',') {
-                if (!current.empty() && current != "default") names.push_back(current);
-                current.clear();
-            } else if (c != ' ' && c != '\t') {
-                current += c;
-            }
-        }
-        return names;
-    }
-
     SystemTimeSource time_;
     std::unique_ptr<ResilienceMetrics> metrics_;
     std::shared_ptr<ResilienceRegistry> registry_;

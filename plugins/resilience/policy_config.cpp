@@ -12,15 +12,15 @@ namespace keel::plugins::resilience {
 namespace {
 constexpr double kHour = 3600.0 * 1000.0;
 
-std::vector<std::string> list(const std::string& text) {
+std::string prefix(const std::string& name) { return "policy." + name + "."; }
+}  // namespace
+
+std::vector<std::string> splitList(const std::string& text) {
     std::vector<std::string> items;
     Poco::StringTokenizer tokens(text, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
     for (const auto& token : tokens) items.push_back(token);
     return items;
 }
-
-std::string prefix(const std::string& name) { return "policy." + name + "."; }
-}  // namespace
 
 std::vector<ConfigKey> policyKeys() {
     using K = ConfigKey;
@@ -151,8 +151,8 @@ RateLimitSettings readRateLimit(const Settings& settings) {
         throw ConfigError("resilience.rate_limit.key = \"" + limit.key +
                           "\": expected remote_address or header:<Name>");
     }
-    limit.exemptRoutes = list(settings.getString("rate_limit.exempt_routes"));
-    limit.listeners = list(settings.getString("rate_limit.listeners"));
+    limit.exemptRoutes = splitList(settings.getString("rate_limit.exempt_routes"));
+    limit.listeners = splitList(settings.getString("rate_limit.listeners"));
     return limit;
 }
 

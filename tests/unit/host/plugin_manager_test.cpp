@@ -62,6 +62,12 @@ protected:
     std::unique_ptr<Dispatcher> dispatcher;
 };
 
+TEST(PluginNames, AListEntryIsANameOrAPathToNameDotSo) {
+    EXPECT_EQ(pluginNameOf("orders"), "orders");
+    EXPECT_EQ(pluginNameOf("/opt/keel/1.1.0/orders.so"), "orders");
+    EXPECT_EQ(pluginNameOf("./plugins/hello.so"), "hello");
+}
+
 TEST_F(PluginManagerTest, RefusesPluginBuiltForAnotherAbiNamingBothNumbers) {
     try {
         manager->load("wrong_abi");
