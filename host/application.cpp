@@ -27,7 +27,7 @@
 #include "dispatcher.h"
 #include "embedded_config.h"
 #include "host_settings.h"
-#include "http_listener.h"
+#include "http_server.h"
 #include "keel/version.h"
 #include "log_manager.h"
 #include "otlp_exporter.h"
@@ -81,6 +81,47 @@ std::string resolveRuntimeDirectory(const std::string& configured) {
     if (base.empty()) base = Poco::Environment::get("RUNTIME_DIRECTORY", "");
     if (base.empty()) base = Poco::Path::temp();
     return Poco::Path(base).makeDirectory().pushDirectory("keel-plugins-" + std::to_string(::getpid())).toString();
+}
+
+using Listeners = std::vector<std::unique_ptr<HttpServer>>;
+
+// True once no request is dispatched or waiting for a worker on any listener.
+bool waitForListenersIdle(const Listeners& listeners, Dispatcher& dispatcher,
+                          std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        if (!dispatcher.waitIdle(deadline)) return false;
+        const bool queued = std::any_of(listeners.begin(), listeners.end(), [](const auto& l) { return !l->idle(); });
+        if (!queued && dispatcher.inFlight() == 0) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+// Answers already written are given a moment to leave before their connections are closed.
+void waitForConnectionsClosed(const Listeners& listeners, std::chrono::steady_clock::time_point deadline) {
+    while (std::chrono::steady_clock::now() < deadline &&
+           std::any_of(listeners.begin(), listeners.end(), [](const auto& l) { return l->openConnections() > 0; })) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+// The shutdown deadline passed with requests still running: their plugins' code is on the
+// workers' stacks, so nothing may be unloaded. Report them, drop their connections and leave.
+[[noreturn]] void exitAtShutdownDeadline(const Listeners& listeners, Dispatcher& dispatcher, const HostSettings& settings,
+                                         LogManager& logs) {
+    auto logger = logs.logger("keel");
+    logger->error("shutdown: {} request(s) still running after server.shutdown_timeout ({}ms); exiting without "
+                  "unloading plugins",
+                  dispatcher.inFlight(), settings.shutdownTimeout.count());
+    for (const auto& listener : listeners) {
+        for (const auto& running : listener->runningRequests()) {
+            logger->error("shutdown: still running on the {} listener: {}", listener->name(), running);
+        }
+        listener->closeAll();
+    }
+    waitForConnectionsClosed(listeners, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    logs.flush();
+    std::_Exit(1);
 }
 
 }  // namespace
@@ -238,7 +279,7 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
 }
 
 void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins,
-                                  const HostSettings& running) {
+                                  std::vector<std::unique_ptr<HttpServer>>& listeners) {
     auto logger = logs.logger("keel");
     logger->info("SIGHUP: re-reading the configuration");
     try {
@@ -246,10 +287,24 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
         loadConfigurationFiles(files);
         const auto changed = store.replaceFiles(files.fileEntries());
         const HostSettings next = readHostSettings(store);
+        setDefaultHttpClientCaFile(next.httpClientCaFile);
         logs.configure(LogManager::parseLevel(next.logLevel), next.logFormat == "json" ? LogFormat::Json : LogFormat::Text);
         for (const auto& key : changed) {
+            if (key.rfind("server.tls.", 0) == 0 || key.rfind("admin.tls.", 0) == 0) continue;
             for (const char* section : {"server.", "admin.", "database.", "tracing.", "plugins.dir", "plugins.runtime_dir"}) {
                 if (key.rfind(section, 0) == 0) logger->warn("{} changed: it takes effect after a restart", key);
+            }
+        }
+        // Certificates are re-read every time (a renewed file keeps its name); established
+        // connections keep the context they were accepted with.
+        for (auto& listener : listeners) {
+            if (!listener->tls()) continue;
+            const std::string prefix = listener->name() == "admin" ? "admin.tls" : "server.tls";
+            try {
+                listener->reloadTls(readTlsSettings(store, prefix));
+                logger->info("SIGHUP: {} listener certificate re-read", listener->name());
+            } catch (const std::exception& error) {
+                logger->error("SIGHUP: the {} listener keeps its previous certificate: {}", listener->name(), error.what());
             }
         }
         // The plugin set: unload what left the list, load what joined it. An entry is a name or a
@@ -297,7 +352,6 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
                 logger->error("SIGHUP: plugin {} keeps running its previous configuration: {}", status.name, error.what());
             }
         }
-        (void)running;
         logger->info("SIGHUP: configuration reloaded ({} value(s) changed)", changed.size());
     } catch (const std::exception& error) {
         logger->error("SIGHUP: configuration reload failed; the running configuration stays: {}", error.what());
@@ -379,7 +433,6 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     options.privateDirectory = resolveRuntimeDirectory(settings.pluginsRuntimeDirectory);
     options.drainTimeout = settings.drainTimeout;
     options.stopTimeout = settings.stopTimeout;
-    std::vector<std::unique_ptr<HttpListener>> listeners;
     int exitCode = EXIT_OK;
     DatabaseRegistry databases(store, logs.logger("keel.database"));
     options.databases = &databases;
@@ -387,13 +440,18 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         PluginManager plugins(options, store, logs, registry, state);
         Dispatcher dispatcher(plugins);
         SystemdNotifier systemd(logger);
+        // Declared in this order so they go in reverse: listeners, then the I/O threads, then the
+        // observer their connections report to.
+        FrontDoorObserver observer(plugins.hostMetrics(), logs, {"public", "admin"});
+        IoThreads io(settings.ioThreads);
+        std::vector<std::unique_ptr<HttpServer>> listeners;
         auto summary = [&plugins, &dispatcher] {
             return std::to_string(plugins.loadedNames().size()) + " plugin(s), " + std::to_string(dispatcher.served()) +
                    " request(s) served, " + std::to_string(dispatcher.inFlight()) + " in flight";
         };
         SignalWatcher signals([&] {
             systemd.reloading();
-            reconfigure(store, logs, plugins, settings);
+            reconfigure(store, logs, plugins, listeners);
             systemd.ready(summary());
         });
         // Tracing: the exporter is installed only with an endpoint, so without one spans cost nothing.
@@ -419,12 +477,12 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
                 middleware.push_back(adminTokenMiddleware(token));
             }
             plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), std::move(middleware));
-            const ConnectionLimits limits{settings.readTimeout, settings.writeTimeout, settings.keepAliveTimeout,
-                                          settings.maxKeepAliveRequests, settings.maxBodySize};
+            setDefaultHttpClientCaFile(settings.httpClientCaFile);
+            logger->info("open files limit: {}", raiseOpenFileLimit());
             auto inherited = socketActivationListeners();
             for (const auto* listener : {&settings.publicListener, &settings.adminListener}) {
-                if (!listener->enabled) continue;
-                listeners.push_back(std::make_unique<HttpListener>(*listener, limits, dispatcher, logger));
+                if (listener == &settings.adminListener && !settings.adminEnabled) continue;
+                listeners.push_back(std::make_unique<HttpServer>(*listener, dispatcher, io, observer, logger));
                 const auto socket = inherited.find(listener->name);
                 listeners.back()->start(socket == inherited.end() ? -1 : socket->second);
                 if (socket != inherited.end()) inherited.erase(socket);
@@ -438,16 +496,22 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             state.setReady(true);
             logger->info("keel ready: {} plugin(s) started, {} failed", report.started.size(), report.failed.size());
             systemd.ready(summary());
-            if (!listeners.empty() && settings.publicListener.enabled) {
-                const std::string host =
-                    settings.publicListener.host == "0.0.0.0" || settings.publicListener.host == "::" ? "127.0.0.1"
-                                                                                                  : settings.publicListener.host;
-                const std::string live = "http://" + host + ":" + std::to_string(listeners.front()->port()) + "/live";
+            // The watchdog probes /live through a plain listener (the probe does not speak TLS).
+            const auto probed = std::find_if(listeners.begin(), listeners.end(), [](const auto& l) { return !l->tls(); });
+            if (probed != listeners.end()) {
+                const auto& probedOptions =
+                    (*probed)->name() == "public" ? settings.publicListener : settings.adminListener;
+                const std::string host = probedOptions.host == "0.0.0.0" || probedOptions.host == "::"
+                                             ? "127.0.0.1"
+                                             : (probedOptions.host.find(':') != std::string::npos
+                                                    ? "[" + probedOptions.host + "]"
+                                                    : probedOptions.host);
+                const std::string live = "http://" + host + ":" + std::to_string((*probed)->port()) + "/live";
                 systemd.startWatchdog(
                     [live](std::chrono::milliseconds timeout) {
-                        // A real request through the listener: it fails when every server thread is stuck.
+                        // A real request through the listener: it fails when every worker is stuck.
                         try {
-                            HttpClient client(HttpClientOptions{timeout, timeout, 1, "keel-watchdog"});
+                            HttpClient client(HttpClientOptions{timeout, timeout, 1, "keel-watchdog", ""});
                             return client.send(ClientRequest{"GET", live, {}, "", timeout}).status == 200;
                         } catch (const std::exception&) {
                             return false;
@@ -473,13 +537,18 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
                          settings.shutdownTimeout.count());
             std::this_thread::sleep_for(settings.shutdownDelay);
         }
-        // 2. Stop accepting; 3. let in-flight requests finish within the shutdown timeout.
+        // 2. Stop accepting: new connections are refused, idle ones closed.
         for (auto& listener : listeners) listener->stopAccepting();
-        if (!dispatcher.waitIdle(std::chrono::steady_clock::now() + settings.shutdownTimeout)) {
-            logger->error("shutdown: {} request(s) still running after {}ms; stopping anyway", dispatcher.inFlight(),
-                          settings.shutdownTimeout.count());
-            exitCode = exitCode == EXIT_OK ? kExitStartup : exitCode;
+        // 3. In-flight requests finish within the shutdown timeout, or the process leaves without
+        //    unloading code that may still be running.
+        const auto deadline = std::chrono::steady_clock::now() + settings.shutdownTimeout;
+        if (!waitForListenersIdle(listeners, dispatcher, deadline)) {
+            exitAtShutdownDeadline(listeners, dispatcher, settings, logs);
         }
+        for (auto& listener : listeners) listener->closeAll();
+        waitForConnectionsClosed(listeners, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+        io.stop();
+        for (auto& listener : listeners) listener->stopWorkers();
         // 4. Tasks and plugins stop in reverse dependency order.
         plugins.unloadAll();
         // 5. Spans still queued are exported, within the export timeout.

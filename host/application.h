@@ -4,6 +4,7 @@
 
 #include <Poco/Util/ServerApplication.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace keel::host {
 class ConfigStore;
 class LogManager;
 class PluginManager;
-struct HostSettings;
+class HttpServer;
 
 class KeelApplication final : public Poco::Util::ServerApplication {
 public:
@@ -30,7 +31,8 @@ private:
     void loadConfigurationFiles(ConfigStore& store) const;
     // SIGHUP: re-read files; apply log settings, the plugin set and plugin configuration live;
     // report what needs a restart; keep everything as it was when the files are invalid.
-    void reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins, const HostSettings& running);
+    void reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins,
+                     std::vector<std::unique_ptr<HttpServer>>& listeners);
     int checkOrPrintConfig(ConfigStore& store);
 
     std::string configFile_;

@@ -3,7 +3,9 @@
 
 #include <Poco/String.h>
 
+#include <algorithm>
 #include <fstream>
+#include <thread>
 #include <Poco/StringTokenizer.h>
 
 namespace keel::host {
@@ -26,23 +28,45 @@ void declareHostSettings(ConfigStore& store) {
     const std::vector<ConfigKey> keys = {
         K::string("server.host", "0.0.0.0", "Address the public listener binds to."),
         K::integer("server.port", 8080, "Port of the public listener (0: any free port).").range(0, 65535),
+        K::integer("server.io_threads", 0,
+                   "Threads that own every socket and frame requests (0: one per CPU core). They never run "
+                   "handlers.")
+            .range(0, 256),
+        K::integer("server.max_threads", 64,
+                   "Worker threads that run request handlers on the public listener; idle connections hold none.")
+            .range(1, 10000),
+        K::integer("server.max_queued", 1024,
+                   "Complete requests waiting for a worker; beyond this a request gets 503 with Retry-After.")
+            .range(1, 1000000),
+        K::integer("server.max_connections", 10000,
+                   "Open connections per listener; beyond this new connections are closed at once (established ones "
+                   "keep being served).")
+            .range(1, 10000000),
+        K::duration("server.header_timeout", "10s",
+                    "From the first byte of a request to the end of its head (request line and headers); a client "
+                    "that misses it gets 408 and is disconnected.")
+            .range(1, kHour),
+        K::duration("server.body_timeout", "30s",
+                    "From the end of the head to the end of the body; a client that misses it gets 408.")
+            .range(1, kHour),
         K::duration("server.read_timeout", "30s",
-                    "Longest wait for request bytes from a client before the connection is closed.")
+                    "The whole request, head and body together (classic SERVER_READ_TIMEOUT); 408 when missed.")
             .range(1, kHour),
-        K::duration("server.write_timeout", "30s", "Longest wait for a client to accept response bytes.")
+        K::duration("server.write_timeout", "30s", "Longest time a client may take to accept a whole response.")
             .range(1, kHour),
-        K::duration("server.keep_alive_timeout", "15s",
-                    "How long an idle keep-alive connection (and its server thread) is kept.")
+        K::duration("server.keep_alive_timeout", "15s", "How long a connection may stay idle between requests.")
             .range(1, kHour),
         K::integer("server.max_keep_alive_requests", 1000,
                    "Requests served on one connection before it is closed (0: unlimited).")
             .range(0, 1e9),
-        K::integer("server.max_threads", 256, "Server threads of the public listener; each keep-alive client holds one.")
-            .range(2, 10000),
-        K::integer("server.max_queued", 256,
-                   "Accepted connections waiting for a thread; beyond this new connections are closed.")
-            .range(1, 100000),
-        K::integer("server.max_body_size", 1048576, "Largest request body in bytes; larger bodies get 413.")
+        K::integer("server.max_uri_length", 8192, "Longest request target in bytes; longer gets 414.").range(16, 1048576),
+        K::integer("server.max_header_size", 16384,
+                   "Largest total size of the header fields in bytes; larger gets 431.")
+            .range(256, 1048576),
+        K::integer("server.max_header_count", 100, "Most header fields in one request; more gets 431.").range(1, 10000),
+        K::integer("server.max_body_size", 1048576,
+                   "Largest request body in bytes; larger gets 413, decided from Content-Length before the body is "
+                   "read.")
             .range(0, 1e10),
         K::duration("server.shutdown_timeout", "30s", "On SIGTERM, how long in-flight requests may take to finish.")
             .range(0, kHour),
@@ -53,10 +77,14 @@ void declareHostSettings(ConfigStore& store) {
         K::boolean("admin.enabled", true, "Whether the admin listener runs."),
         K::string("admin.host", "127.0.0.1", "Address of the admin listener (loopback by default)."),
         K::integer("admin.port", 9090, "Port of the admin listener (0: any free port).").range(0, 65535),
-        K::integer("admin.max_threads", 16, "Server threads of the admin listener.").range(2, 1000),
+        K::integer("admin.max_threads", 16, "Worker threads that run request handlers on the admin listener.")
+            .range(1, 1000),
         K::string("admin.token_file", "",
                   "File holding the bearer token the admin API requires (/metrics and the health routes stay "
                   "open). Empty: the admin API is unprotected; keep it on loopback."),
+        K::string("http_client.ca_file", "",
+                  "PEM CA certificates that https:// downstream servers (inventory, webhooks) must chain to; empty: "
+                  "the system CA store. Re-read on SIGHUP for clients created afterwards."),
         K::string("log.level", "info", "Lowest level written.")
             .oneOf({"trace", "debug", "info", "warn", "error", "critical", "off"}),
         K::string("log.format", "text", "Line format: text or json (one object per line).").oneOf({"text", "json"}),
@@ -91,6 +119,28 @@ void declareHostSettings(ConfigStore& store) {
                    "Feature flag for new host behaviour (classic ENABLE_NEW_FEATURE); nothing is gated on it yet."),
     };
     for (const auto& declared : keys) store.declare("keel", declared.name, declared);
+    for (const std::string listener : {"server", "admin"}) {
+        const std::string prefix = listener + ".tls.";
+        const std::string which = listener == "server" ? "public" : "admin";
+        store.declare("keel", prefix + "cert_file",
+                      K::string(prefix + "cert_file", "",
+                                "PEM certificate chain of the " + which +
+                                    " listener; set: the listener speaks only TLS (1.2 or later). Re-read on SIGHUP."));
+        store.declare("keel", prefix + "key_file",
+                      K::string(prefix + "key_file", "", "PEM private key of " + prefix + "cert_file. Re-read on SIGHUP."));
+        store.declare("keel", prefix + "client_ca_file",
+                      K::string(prefix + "client_ca_file", "",
+                                "PEM CA certificates that client certificates must chain to (mutual TLS)."));
+        store.declare("keel", prefix + "client_auth",
+                      K::string(prefix + "client_auth", "none",
+                                "Client certificates: none, optional (verified when sent) or require (the handshake "
+                                "fails without one).")
+                          .oneOf({"none", "optional", "require"}));
+        store.declare("keel", prefix + "ciphers",
+                      K::string(prefix + "ciphers", "",
+                                "OpenSSL cipher list for TLS 1.2 (empty: forward-secret AEAD ciphers only; TLS 1.3 "
+                                "suites are OpenSSL's)."));
+    }
 
     // Classic names operators already use; KEEL_<SECTION>_<KEY> always works as well.
     const std::vector<std::pair<std::string, std::string>> aliases = {
@@ -126,32 +176,65 @@ std::string readAdminToken(const std::string& tokenFile) {
     return token;
 }
 
+TlsSettings readTlsSettings(const ConfigStore& store, const std::string& prefix) {
+    const auto section = prefix.substr(0, prefix.find('.'));
+    const auto key = prefix.substr(prefix.find('.') + 1) + ".";
+    const Settings settings = store.settings(section);
+    TlsSettings tls;
+    tls.certFile = settings.getString(key + "cert_file");
+    tls.keyFile = settings.getString(key + "key_file");
+    tls.clientCaFile = settings.getString(key + "client_ca_file");
+    tls.clientAuth = parseClientAuth(settings.getString(key + "client_auth"));
+    tls.ciphers = settings.getString(key + "ciphers");
+    if (tls.certFile.empty() && !tls.keyFile.empty()) {
+        throw ConfigError(prefix + ".key_file is set but " + prefix + ".cert_file is empty (expected both or neither)");
+    }
+    if (tls.clientAuth != ClientAuth::None && tls.certFile.empty()) {
+        throw ConfigError(prefix + ".client_auth needs TLS: set " + prefix + ".cert_file and " + prefix + ".key_file");
+    }
+    return tls;
+}
+
 HostSettings readHostSettings(const ConfigStore& store) {
     const Settings server = store.settings("server");
     const Settings admin = store.settings("admin");
     const Settings log = store.settings("log");
     const Settings plugins = store.settings("plugins");
     HostSettings settings;
-    settings.publicListener = ListenerSettings{"public",
-                                               true,
-                                               server.getString("host"),
-                                               static_cast<int>(server.getInt("port")),
-                                               static_cast<int>(server.getInt("max_threads")),
-                                               static_cast<int>(server.getInt("max_queued"))};
+    ServerLimits limits;
+    limits.headerTimeout = server.getDuration("header_timeout");
+    limits.bodyTimeout = server.getDuration("body_timeout");
+    limits.readTimeout = server.getDuration("read_timeout");
+    limits.keepAliveTimeout = server.getDuration("keep_alive_timeout");
+    limits.writeTimeout = server.getDuration("write_timeout");
+    limits.head.maxUriLength = static_cast<std::size_t>(server.getInt("max_uri_length"));
+    limits.head.maxHeaderBytes = static_cast<std::size_t>(server.getInt("max_header_size"));
+    limits.head.maxHeaderCount = static_cast<std::size_t>(server.getInt("max_header_count"));
+    limits.maxBodySize = static_cast<std::size_t>(server.getInt("max_body_size"));
+    limits.maxConnections = static_cast<std::size_t>(server.getInt("max_connections"));
+    limits.maxKeepAliveRequests = static_cast<std::size_t>(server.getInt("max_keep_alive_requests"));
+    const auto maxQueued = static_cast<std::size_t>(server.getInt("max_queued"));
+    settings.publicListener = ListenerOptions{"public",
+                                              server.getString("host"),
+                                              static_cast<int>(server.getInt("port")),
+                                              static_cast<std::size_t>(server.getInt("max_threads")),
+                                              maxQueued,
+                                              limits,
+                                              readTlsSettings(store, "server.tls")};
+    settings.adminEnabled = admin.getBool("enabled");
     settings.adminTokenFile = admin.getString("token_file");
-    settings.adminListener = ListenerSettings{"admin",
-                                              admin.getBool("enabled"),
-                                              admin.getString("host"),
-                                              static_cast<int>(admin.getInt("port")),
-                                              static_cast<int>(admin.getInt("max_threads")),
-                                              static_cast<int>(server.getInt("max_queued"))};
-    settings.readTimeout = server.getDuration("read_timeout");
-    settings.writeTimeout = server.getDuration("write_timeout");
-    settings.keepAliveTimeout = server.getDuration("keep_alive_timeout");
-    settings.maxKeepAliveRequests = static_cast<int>(server.getInt("max_keep_alive_requests"));
-    settings.maxBodySize = static_cast<std::size_t>(server.getInt("max_body_size"));
+    settings.adminListener = ListenerOptions{"admin",
+                                             admin.getString("host"),
+                                             static_cast<int>(admin.getInt("port")),
+                                             static_cast<std::size_t>(admin.getInt("max_threads")),
+                                             maxQueued,
+                                             limits,
+                                             readTlsSettings(store, "admin.tls")};
+    const auto ioThreads = static_cast<std::size_t>(server.getInt("io_threads"));
+    settings.ioThreads = ioThreads != 0 ? ioThreads : std::max(1u, std::thread::hardware_concurrency());
     settings.shutdownTimeout = server.getDuration("shutdown_timeout");
     settings.shutdownDelay = server.getDuration("shutdown_delay");
+    settings.httpClientCaFile = store.settings("http_client").getString("ca_file");
     settings.logLevel = log.getString("level");
     settings.logFormat = log.getString("format");
     settings.pluginsDirectory = plugins.getString("dir");

@@ -8,32 +8,22 @@
 #include <vector>
 
 #include "config_store.h"
+#include "http_server.h"
 
 namespace keel::host {
 
 // Declares every host key and alias in `store`.
 void declareHostSettings(ConfigStore& store);
 
-struct ListenerSettings {
-    std::string name;
-    bool enabled = true;
-    std::string host;
-    int port = 0;
-    int maxThreads = 0;
-    int maxQueued = 0;
-};
-
 struct HostSettings {
-    ListenerSettings publicListener;
-    ListenerSettings adminListener;
+    ListenerOptions publicListener;
+    ListenerOptions adminListener;
+    bool adminEnabled = true;
+    std::size_t ioThreads = 0;  // resolved: never 0
     std::string adminTokenFile;
-    std::chrono::milliseconds readTimeout{};
-    std::chrono::milliseconds writeTimeout{};
-    std::chrono::milliseconds keepAliveTimeout{};
-    int maxKeepAliveRequests = 0;
-    std::size_t maxBodySize = 0;
     std::chrono::milliseconds shutdownTimeout{};
     std::chrono::milliseconds shutdownDelay{};
+    std::string httpClientCaFile;
     std::string logLevel;
     std::string logFormat;
     std::string pluginsDirectory;
@@ -54,6 +44,9 @@ struct HostSettings {
 // The admin token from admin.token_file ("" when none is configured). Throws ConfigError naming
 // the key when the file cannot be read or is empty.
 std::string readAdminToken(const std::string& tokenFile);
+
+// The TLS keys under `prefix` ("server.tls" or "admin.tls").
+TlsSettings readTlsSettings(const ConfigStore& store, const std::string& prefix);
 
 // Validates and reads the host keys; throws ConfigError.
 HostSettings readHostSettings(const ConfigStore& store);

@@ -108,7 +108,7 @@ OtlpExporter::OtlpExporter(OtlpExporterOptions options, prometheus::Counter& dro
       droppedQueueFull_(droppedQueueFull),
       droppedExportFailed_(droppedExportFailed),
       logger_(std::move(logger)),
-      client_(HttpClientOptions{options_.exportTimeout, options_.exportTimeout, 2, "keel-otlp-exporter"}),
+      client_(HttpClientOptions{options_.exportTimeout, options_.exportTimeout, 2, "keel-otlp-exporter", ""}),
       thread_([this] { run(); }) {}
 
 OtlpExporter::~OtlpExporter() { shutdown(std::chrono::steady_clock::now() + options_.exportTimeout); }

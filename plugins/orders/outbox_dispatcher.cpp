@@ -26,7 +26,7 @@ OutboxDispatcher::OutboxDispatcher(OrderStore& store, OutboxSettings settings,
                                    prometheus::Gauge& backlog, std::shared_ptr<spdlog::logger> logger)
     : store_(store),
       settings_(std::move(settings)),
-      client_(HttpClientOptions{settings_.timeout, settings_.timeout, 4, "keel-orders-outbox"}),
+      client_(HttpClientOptions{settings_.timeout, settings_.timeout, 4, "keel-orders-outbox", ""}),
       delivered_(deliveries.Add({{"result", "delivered"}})),
       failed_(deliveries.Add({{"result", "failed"}})),
       backlog_(backlog),

@@ -13,6 +13,7 @@ KEEL_DEB_PACKAGES=(
     prometheus-cpp-dev                                 # prometheus-cpp 1.0.1 (core only; we render it ourselves)
     libgtest-dev libgmock-dev                          # GoogleTest/GoogleMock
     libsystemd-dev                                     # sd_notify / watchdog
+    libboost1.81-dev libssl-dev openssl                # the Beast/Asio front door, TLS; openssl makes test certificates
     postgresql postgresql-client                       # server binaries for the throwaway test cluster, psql
     curl ca-certificates python3                       # integration tests and scripts (free-port probe)
     prometheus                                         # promtool and a real Prometheus for the metrics tests

@@ -1,7 +1,10 @@
 // Pooled Poco client sessions with timeouts and W3C trace propagation.
 #include "keel/http_client.h"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
@@ -20,9 +23,36 @@ namespace keel {
 HttpClientError::HttpClientError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
 HttpClientError::~HttpClientError() = default;
 
+namespace {
+
+std::mutex defaultCaMutex;
+std::string defaultCaFile;
+
+// TLS 1.2 or later, the server certificate verified against `caFile` (or the system store) and
+// its name checked by Poco against the host the URL names.
+Poco::Net::Context::Ptr clientTlsContext(const std::string& caFile) {
+    Poco::Net::Context::Params params;
+    params.caLocation = caFile;
+    params.loadDefaultCAs = caFile.empty();
+    params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return context;
+}
+
+}  // namespace
+
+void setDefaultHttpClientCaFile(const std::string& caFile) {
+    std::lock_guard<std::mutex> lock(defaultCaMutex);
+    defaultCaFile = caFile;
+}
+
 struct HttpClient::Pool {
     std::mutex mutex;
     std::map<std::string, std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>>> idle;
+    std::once_flag tlsOnce;
+    Poco::Net::Context::Ptr tls;  // created on the first https:// call
 };
 
 HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {}
@@ -47,16 +77,32 @@ ClientResponse HttpClient::send(const ClientRequest& request) {
     } catch (const Poco::Exception& error) {
         throw HttpClientError(HttpClientError::Kind::InvalidUrl, "invalid URL '" + request.url + "': " + error.message());
     }
-    if (uri.getScheme() != "http" || uri.getHost().empty()) {
+    const bool https = uri.getScheme() == "https";
+    if ((uri.getScheme() != "http" && !https) || uri.getHost().empty()) {
         throw HttpClientError(HttpClientError::Kind::InvalidUrl,
-                              "unsupported URL '" + request.url + "' (expected http://host[:port]/path)");
+                              "unsupported URL '" + request.url + "' (expected http:// or https://host[:port]/path)");
     }
-    const std::string key = uri.getHost() + ":" + std::to_string(uri.getPort());
+    if (https) {
+        try {
+            std::call_once(pool_->tlsOnce, [this] {
+                std::string caFile = options_.caFile;
+                if (caFile.empty()) {
+                    std::lock_guard<std::mutex> lock(defaultCaMutex);
+                    caFile = defaultCaFile;
+                }
+                pool_->tls = clientTlsContext(caFile);
+            });
+        } catch (const Poco::Exception& error) {
+            throw HttpClientError(HttpClientError::Kind::Connect, "cannot set up TLS for '" + uri.getHost() +
+                                                                      "': " + error.displayText());
+        }
+    }
+    const std::string key = uri.getScheme() + "://" + uri.getHost() + ":" + std::to_string(uri.getPort());
     const auto timeout = request.timeout.value_or(options_.requestTimeout);
 
     Span clientSpan(request.method, SpanKind::Client);
     clientSpan.setAttribute("http.request.method", request.method);
-    clientSpan.setAttribute("url.full", uri.getScheme() + "://" + key + uri.getPath());
+    clientSpan.setAttribute("url.full", key + uri.getPath());
     clientSpan.setAttribute("server.address", uri.getHost());
     clientSpan.setAttribute("server.port", static_cast<std::int64_t>(uri.getPort()));
 
@@ -85,7 +131,13 @@ ClientResponse HttpClient::send(const ClientRequest& request) {
                 reused = true;
             }
         }
-        if (!session) session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        if (!session) {
+            if (https) {
+                session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), pool_->tls);
+            } else {
+                session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+            }
+        }
         session->setTimeout(span(options_.connectTimeout), span(timeout), span(timeout));
         session->setKeepAlive(true);
         try {

@@ -32,6 +32,8 @@ const char* reasonPhrase(int status) {
         case 413: return "Content Too Large";
         case 414: return "URI Too Long";
         case 415: return "Unsupported Media Type";
+        case 417: return "Expectation Failed";
+        case 421: return "Misdirected Request";
         case 422: return "Unprocessable Content";
         case 428: return "Precondition Required";
         case 429: return "Too Many Requests";
@@ -41,6 +43,7 @@ const char* reasonPhrase(int status) {
         case 502: return "Bad Gateway";
         case 503: return "Service Unavailable";
         case 504: return "Gateway Timeout";
+        case 505: return "HTTP Version Not Supported";
         default: return "";
     }
 }

@@ -70,6 +70,18 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(millis));
             response.send(200, std::string(PROBE_REPLY) + " slow");
         });
+        // Counts the requests that reached a handler, so front-door tests can prove that a refused
+        // request never did.
+        registrar.post(base + "/echo", [this](Request& request, Response& response) {
+            echoCalls_.fetch_add(1);
+            response.send(200, request.body(), "application/octet-stream");
+        });
+        registrar.get(base + "/calls", [this](Request&, Response& response) {
+            response.send(200, std::to_string(echoCalls_.load()));
+        });
+        registrar.get(base + "/client-subject", [](Request& request, Response& response) {
+            response.send(200, request.clientCertificateSubject());
+        });
         registrar.get(base + "/items/{id}", [](Request& request, Response& response) {
             response.send(200, "item " + request.pathParameter("id"));
         });
@@ -120,8 +132,9 @@ public:
 
 private:
     bool failInStart_ = false;
+    std::atomic<int> echoCalls_{0};
     HttpClient client_{HttpClientOptions{std::chrono::milliseconds(1000), std::chrono::milliseconds(2000), 4,
-                                         "keel-probe"}};
+                                         "keel-probe", ""}};
     prometheus::Counter* ticks_ = nullptr;
     std::shared_ptr<Echo> used_;
 };

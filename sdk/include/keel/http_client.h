@@ -20,11 +20,19 @@ struct HttpClientOptions {
     std::chrono::milliseconds requestTimeout{5000};  // per send/receive wait, not whole call
     std::size_t maxIdlePerHost = 8;
     std::string userAgent = "keel-http-client";
+    // PEM CA certificates that https:// servers must chain to; empty: the host's
+    // http_client.ca_file, and when that is empty too, the system's CA store. The server's name
+    // is always checked against its certificate.
+    std::string caFile;
 };
+
+// Set by the host from http_client.ca_file at start (and SIGHUP); clients created afterwards
+// use it when their options name no CA file. Thread-safe.
+KEEL_SDK_API void setDefaultHttpClientCaFile(const std::string& caFile);
 
 struct ClientRequest {
     std::string method = "GET";
-    std::string url;  // http://host:port/path?query
+    std::string url;  // http://host:port/path?query or https://...
     Headers headers;
     std::string body;
     // Overrides HttpClientOptions::requestTimeout for this call (e.g. the caller's remaining deadline).

@@ -51,6 +51,11 @@ public:
     const std::string& remoteAddress() const { return remoteAddress_; }
     void setRemoteAddress(std::string address) { remoteAddress_ = std::move(address); }
 
+    // The subject (RFC 2253, "CN=alice,O=Example") of the client certificate the TLS listener
+    // verified against its client CA; "" on plain HTTP or when the client sent none.
+    const std::string& clientCertificateSubject() const { return clientCertificateSubject_; }
+    void setClientCertificateSubject(std::string subject) { clientCertificateSubject_ = std::move(subject); }
+
     // Set by the request-id middleware before any plugin middleware runs.
     const std::string& requestId() const { return requestId_; }
     void setRequestId(std::string id) { requestId_ = std::move(id); }
@@ -67,6 +72,7 @@ private:
     std::string listener_;
     std::string remoteAddress_;
     std::string requestId_;
+    std::string clientCertificateSubject_;
 };
 
 }  // namespace keel

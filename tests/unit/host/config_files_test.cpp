@@ -282,7 +282,7 @@ TEST(HostSettingsFromFile, ReadsValidValuesFromFileAndClassicAlias) {
     store.setEnvironment({{"SERVER_READ_TIMEOUT", "3s"}});
     const HostSettings settings = readHostSettings(store);
     EXPECT_EQ(settings.publicListener.port, 8081);
-    EXPECT_EQ(settings.readTimeout, std::chrono::milliseconds(3000));
+    EXPECT_EQ(settings.publicListener.limits.readTimeout, std::chrono::milliseconds(3000));
     EXPECT_EQ(settings.plugins, (std::vector<std::string>{"health", "hello"}));
     EXPECT_EQ(settings.adminListener.port, 9090);
 }

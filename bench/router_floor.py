@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Router floor: GET /hello/{name} through Keel's full default middleware, next to the Poco front
+door Keel used before, a bare Poco HTTPServer and nginx `return 200`, measured in one run with the
+systems alternating, several rounds, medians and ratios. Also resident memory and threads per idle
+keep-alive connection, and /health p99 while thousands of idle connections are open.
+
+Run by scripts/bench, which builds what this needs; every process it starts is stopped on exit.
+Only 127.0.0.1 is ever contacted. Every load run is bounded in time (wrk -d).
+"""
+import argparse
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CONNECTIONS = [16, 64, 256]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port, path, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class System:
+    """A server under test: started, measured, stopped."""
+
+    def __init__(self, name, argv, port, env=None, path="/hello/Ada"):
+        self.name, self.argv, self.port, self.env, self.path = name, argv, port, env, path
+        self.process = None
+        self.log = tempfile.TemporaryFile()
+
+    def start(self):
+        environment = dict(os.environ)
+        environment.update(self.env or {})
+        self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=self.log, env=environment,
+                                        start_new_session=True)
+        if not wait_for(self.port, self.path):
+            self.stop()
+            self.log.seek(0)
+            raise RuntimeError(f"{self.name} did not start: {self.log.read()[-2000:].decode(errors='replace')}")
+
+    def pids(self):
+        # nginx answers from a worker process: measure the whole process group.
+        out = subprocess.run(["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()] or [self.process.pid]
+
+    def rss_kib_and_threads(self):
+        rss = threads = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmRSS:"):
+                            rss += int(line.split()[1])
+                        elif line.startswith("Threads:"):
+                            threads += int(line.split()[1])
+            except FileNotFoundError:
+                pass
+        return rss, threads
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+
+def wrk(port, path, connections, seconds):
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "2s",
+                          "--latency", f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failed = (sum(int(x) for x in errors.groups()) if errors else 0) + (int(non2xx.group(1)) if non2xx else 0)
+    return rps, p99, failed
+
+
+def parse_latency(text):
+    value = float(re.match(r"[\d.]+", text).group(0))
+    unit = text[len(re.match(r"[\d.]+", text).group(0)):]
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def hold_idle(port, count, seconds=10.0):
+    """Opens `count` keep-alive connections, each after one request; returns them and how many got
+    no answer within `seconds` altogether (a thread-per-connection server leaves most unanswered)."""
+    sockets, unanswered = [], 0
+    for _ in range(count):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s.sendall(b"GET /hello/idle HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            sockets.append(s)
+        except OSError:
+            unanswered += 1
+    deadline = time.time() + seconds
+    for s in sockets:
+        try:
+            s.settimeout(max(0.001, deadline - time.time()))
+            if not s.recv(4096):
+                unanswered += 1
+        except OSError:
+            unanswered += 1
+    return sockets, unanswered
+
+
+def fmt(value, digits=0):
+    return f"{value:,.{digits}f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keel", required=True, help="keel binary (Beast front door)")
+    parser.add_argument("--plugins", required=True, help="its plugin directory")
+    parser.add_argument("--poco-keel", help="keel binary of the Poco front door (optional)")
+    parser.add_argument("--poco-plugins", help="its plugin directory")
+    parser.add_argument("--bare-poco", required=True, help="bench/baseline/bare_poco_server binary")
+    parser.add_argument("--config", required=True, help="etc/keel.ini")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--idle", type=int, default=5000, help="idle connections for the memory and p99 test")
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    work = tempfile.mkdtemp(prefix="keel-bench-")
+    systems = []
+
+    def keel_system(name, binary, plugins):
+        port, admin = free_port(), free_port()
+        return System(name, [binary, "--config", args.config, "--define", f"server.port={port}", "--define",
+                             f"admin.port={admin}", "--define", "server.host=127.0.0.1",
+                             "--define", f"plugins.dir={plugins}",
+                             "--define", f"database.url=sqlite:{work}/{name.replace(' ', '_')}.db",
+                             "--define", "server.max_keep_alive_requests=0"], port)
+
+    systems.append(keel_system("keel (Beast)", args.keel, args.plugins))
+    if args.poco_keel:
+        systems.append(keel_system("keel (Poco)", args.poco_keel, args.poco_plugins))
+    poco_port = free_port()
+    systems.append(System("bare Poco", [args.bare_poco, str(poco_port), "256"], poco_port))
+    nginx_port = free_port()
+    nginx_conf = os.path.join(work, "nginx.conf")
+    with open(nginx_conf, "w") as conf:
+        conf.write(f"""worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 20000; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
+  uwsgi_temp_path {work}; scgi_temp_path {work};
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{nginx_port};
+    location / {{ default_type application/json; return 200 '{{"message":"Hello, Ada!"}}'; }}
+  }}
+}}
+""")
+    systems.append(System("nginx", ["nginx", "-c", nginx_conf, "-p", work], nginx_port))
+
+    results = {(s.name, c): [] for s in systems for c in CONNECTIONS}
+    try:
+        for round_number in range(args.rounds):
+            order = systems if round_number % 2 == 0 else list(reversed(systems))
+            for system in order:
+                system.start()
+                wrk(system.port, system.path, 16, 2)  # warm-up
+                for connections in CONNECTIONS:
+                    results[(system.name, connections)].append(wrk(system.port, system.path, connections, args.seconds))
+                system.stop()
+                print(f"round {round_number + 1}: {system.name} done", file=sys.stderr)
+
+        print("\n### Throughput: GET /hello/{name}, keep-alive (medians of %d rounds of %d s)\n" % (args.rounds, args.seconds))
+        print("| System | Connections | Requests/s (median) | Spread (min-max) | p99 ms (median) | Failed |")
+        print("|---|---:|---:|---:|---:|---:|")
+        med = {}
+        for system in systems:
+            for connections in CONNECTIONS:
+                runs = results[(system.name, connections)]
+                rps = statistics.median(r[0] for r in runs)
+                med[(system.name, connections)] = (rps, statistics.median(r[1] for r in runs))
+                print(f"| {system.name} | {connections} | {fmt(rps)} | {fmt(min(r[0] for r in runs))}-{fmt(max(r[0] for r in runs))} "
+                      f"| {statistics.median(r[1] for r in runs):.2f} | {sum(r[2] for r in runs)} |")
+        print("\n### Ratios (medians, same run)\n")
+        print("| Connections | Keel (Beast) / bare Poco | Keel (Beast) / nginx | Keel (Beast) / Keel (Poco) | p99 Keel (Beast) / bare Poco |")
+        print("|---:|---:|---:|---:|---:|")
+        for connections in CONNECTIONS:
+            keel = med[("keel (Beast)", connections)]
+            poco = med[("bare Poco", connections)]
+            nginx = med[("nginx", connections)]
+            old = med.get(("keel (Poco)", connections))
+            print(f"| {connections} | {keel[0] / poco[0]:.2f} | {keel[0] / nginx[0]:.2f} | "
+                  f"{(keel[0] / old[0]) if old else float('nan'):.2f} | {keel[1] / poco[1]:.2f} |")
+
+        print(f"\n### Idle keep-alive connections ({args.idle} held, each after one answered request)\n")
+        print("| System | RSS before (MiB) | RSS with idle (MiB) | KiB per idle connection | Threads before -> with idle | Unanswered | /health p99 ms with idle open | Failed |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for system in systems:
+            if system.name == "bare Poco":
+                continue  # it has no /health; its per-connection cost is the Poco front door's
+            system.start()
+            health = "/health" if system.name.startswith("keel") else "/"
+            wrk(system.port, health, 16, 2)
+            before, threads_before = system.rss_kib_and_threads()
+            sockets, unanswered = hold_idle(system.port, args.idle)
+            time.sleep(1)
+            after, threads_after = system.rss_kib_and_threads()
+            _, p99, failed = wrk(system.port, health, 16, 5)
+            for s in sockets:
+                s.close()
+            system.stop()
+            print(f"| {system.name} | {before / 1024:.1f} | {after / 1024:.1f} | {(after - before) / args.idle:.1f} | "
+                  f"{threads_before} -> {threads_after} | {unanswered} | {p99:.2f} | {failed} |")
+    finally:
+        for system in systems:
+            system.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+// Worker threads for request handlers: a mutex-guarded deque with a hard bound.
+#include "worker_pool.h"
+
+#include <pthread.h>
+
+namespace keel::host {
+
+WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t maxQueued)
+    : name_(std::move(name)), maxQueued_(maxQueued) {
+    threads_.reserve(threads);
+    for (std::size_t i = 0; i < threads; ++i) {
+        threads_.emplace_back([this] { run(); });
+        // Thread names show up in top -H and in debuggers; 15 characters at most.
+        pthread_setname_np(threads_.back().native_handle(), (name_ + "-w").substr(0, 15).c_str());
+    }
+}
+
+WorkerPool::~WorkerPool() {
+    stop();
+    join();
+}
+
+bool WorkerPool::trySubmit(std::function<void()> job) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ || queue_.size() >= maxQueued_ + (threads_.size() - std::min(busy_, threads_.size()))) {
+            return false;
+        }
+        queue_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+    return true;
+}
+
+void WorkerPool::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+}
+
+void WorkerPool::join() {
+    for (auto& thread : threads_) {
+        if (thread.joinable()) thread.join();
+    }
+}
+
+std::size_t WorkerPool::busy() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return busy_;
+}
+
+std::size_t WorkerPool::queued() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return queue_.size();
+}
+
+void WorkerPool::run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        auto job = std::move(queue_.front());
+        queue_.pop_front();
+        ++busy_;
+        lock.unlock();
+        job();  // jobs catch their own exceptions: a job is the whole request pipeline
+        job = nullptr;
+        lock.lock();
+        --busy_;
+    }
+}
+
+}  // namespace keel::host

@@ -1,0 +1,49 @@
+// The bounded pool of threads that run the request pipeline. Handlers block on databases and
+// downstream calls, so they never run on the I/O threads; a full queue is refused at once (the
+// caller answers 503) instead of growing without bound. Thread-safe; owned by one HttpServer.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace keel::host {
+
+class WorkerPool {
+public:
+    // `threads` workers are started at once; at most `maxQueued` jobs wait for one.
+    WorkerPool(std::string name, std::size_t threads, std::size_t maxQueued);
+    ~WorkerPool();  // stop() then joins
+    WorkerPool(const WorkerPool&) = delete;
+    WorkerPool& operator=(const WorkerPool&) = delete;
+
+    // Queues `job`; false (and `job` dropped) when the queue is full or the pool is stopping.
+    bool trySubmit(std::function<void()> job);
+    // Workers finish the jobs already queued, then exit. Does not wait.
+    void stop();
+    // Waits for the workers to exit (after stop()); only safe when no job can block forever.
+    void join();
+
+    std::size_t busy() const;
+    std::size_t queued() const;
+    std::size_t size() const { return threads_.size(); }
+
+private:
+    void run();
+
+    std::string name_;
+    std::size_t maxQueued_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> queue_;
+    std::size_t busy_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace keel::host
