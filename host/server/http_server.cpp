@@ -38,6 +38,9 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+// How late a deadline may be noticed: the sweeper's period.
+constexpr std::chrono::milliseconds kDeadlineResolution{100};
+
 // ---------------------------------------------------------------------------------------------
 // Observer: metrics and access-log lines for what never reaches the pipeline.
 
@@ -258,7 +261,12 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
 
     Shared(ListenerOptions o, Dispatcher& d, IoThreads& i, const FrontDoorObserver& obs, std::shared_ptr<spdlog::logger> l)
         : options(std::move(o)), dispatcher(d), io(i), observer(obs), logger(std::move(l)),
-          acceptor(asio::make_strand(i.context())), acceptRetry(acceptor.get_executor()) {}
+          acceptor(asio::make_strand(i.context())), acceptRetry(acceptor.get_executor()),
+          sweeper(asio::make_strand(i.context())) {}
+
+    // Expires the deadlines of connections every kDeadlineResolution (see Connection::armDeadline).
+    asio::steady_timer sweeper;
+    void sweepDeadlines();
 
     std::shared_ptr<asio::ssl::context> currentTls() {
         std::lock_guard<std::mutex> lock(tlsMutex);
@@ -283,7 +291,7 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
 class HttpServer::Shared::Connection : public std::enable_shared_from_this<Connection> {
 public:
     Connection(std::shared_ptr<Shared> shared, tcp::socket socket)
-        : shared_(std::move(shared)), socket_(std::move(socket)), deadline_(socket_.get_executor()),
+        : shared_(std::move(shared)), socket_(std::move(socket)), strand_(socket_.get_executor()),
           opened_(Clock::now()) {
         boost::system::error_code ignored;
         const auto remote = socket_.remote_endpoint(ignored);
@@ -312,13 +320,13 @@ public:
     // Shutdown: a connection that has no dispatched request closes now; one that has answers
     // with Connection: close and then closes.
     void drain() {
-        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        asio::post(strand_, [self = shared_from_this()] {
             if (self->phase_ != Phase::Dispatched && self->phase_ != Phase::Writing) self->close();
         });
     }
 
     void forceClose() {
-        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+        asio::post(strand_, [self = shared_from_this()] { self->close(); });
     }
 
     std::optional<std::string> running() const {
@@ -352,21 +360,29 @@ private:
         }
     }
 
-    // One timer per connection; `generation_` discards a wait that fired just before a re-arm.
-    void armDeadline(Clock::time_point at) {
-        const auto generation = ++deadlineGeneration_;
-        deadline_.expires_at(at);
-        deadline_.async_wait([self = shared_from_this(), generation](const boost::system::error_code& error) {
-            if (error || generation != self->deadlineGeneration_) return;
+    // A deadline is a number the listener's sweeper compares with the clock every
+    // kDeadlineResolution: arming one costs no system call and no timer completion per request.
+    void armDeadline(Clock::time_point at) { deadlineAt_.store(at.time_since_epoch().count(), std::memory_order_relaxed); }
+    void disarmDeadline() { deadlineAt_.store(0, std::memory_order_relaxed); }
+
+public:
+    // Called by the sweeper (any thread): true when the armed deadline has passed.
+    bool deadlinePassed(Clock::time_point now) const {
+        const auto at = deadlineAt_.load(std::memory_order_relaxed);
+        return at != 0 && now.time_since_epoch().count() >= at;
+    }
+    // On the strand: the operation in progress is cancelled, and its handler sees timedOut_.
+    void expireDeadline() {
+        asio::post(strand_, [self = shared_from_this()] {
+            if (self->phase_ == Phase::Closed || !self->deadlinePassed(Clock::now())) return;
+            self->disarmDeadline();
             self->timedOut_ = true;
             boost::system::error_code ignored;
             self->lowest().cancel(ignored);
         });
     }
-    void disarmDeadline() {
-        ++deadlineGeneration_;
-        deadline_.cancel();
-    }
+
+private:
 
     // TLS listeners: a first byte other than a TLS handshake record means plain HTTP was sent to
     // the TLS port; the connection is closed without an answer the client could misread.
@@ -564,7 +580,7 @@ private:
             }
             const bool close = !keepAlive || self->shared_->draining.load();
             auto bytes = std::make_shared<std::string>(serialize(response, head, close, http10 && keepAlive));
-            asio::post(self->socket_.get_executor(), [self, bytes, close] { self->writeResponse(bytes, close); });
+            asio::post(self->strand_, [self, bytes, close] { self->writeResponse(bytes, close); });
         };
         if (!shared_->workers->trySubmit(std::move(job))) {
             {
@@ -644,10 +660,10 @@ private:
 
     std::shared_ptr<Shared> shared_;
     tcp::socket socket_;
+    const asio::any_io_executor strand_;  // the connection's strand: every member is used on it
     std::optional<asio::ssl::stream<tcp::socket>> tls_;
     std::shared_ptr<asio::ssl::context> tlsContext_;  // the context this connection was accepted with
-    asio::steady_timer deadline_;
-    std::uint64_t deadlineGeneration_ = 0;
+    std::atomic<Clock::rep> deadlineAt_{0};  // 0: none armed
     bool timedOut_ = false;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -664,6 +680,26 @@ private:
     std::string running_;
     Clock::time_point runningSince_;
 };
+
+void HttpServer::Shared::sweepDeadlines() {
+    sweeper.expires_after(kDeadlineResolution);
+    sweeper.async_wait([self = shared_from_this(), this](const boost::system::error_code& error) {
+        if (error) return;
+        const auto now = Clock::now();
+        std::vector<std::shared_ptr<Connection>> expired;
+        {
+            std::lock_guard<std::mutex> lock(connectionsMutex);
+            for (const auto& [raw, weak] : connections) {
+                // `raw` is alive while it is in the map: its destructor erases it under this lock.
+                if (raw->deadlinePassed(now)) {
+                    if (auto connection = weak.lock()) expired.push_back(std::move(connection));
+                }
+            }
+        }
+        for (auto& connection : expired) connection->expireDeadline();
+        sweepDeadlines();
+    });
+}
 
 void HttpServer::Shared::accept() {
     acceptor.async_accept(asio::make_strand(io.context()), [self = shared_from_this(), this](
@@ -744,6 +780,7 @@ void HttpServer::start(int inheritedSocket) {
                           endpointText(acceptor.local_endpoint(error)), options.tls.enabled() ? " with TLS" : "",
                           inheritedSocket >= 0 ? " (socket activation)" : "", options.workers, options.maxQueued);
     asio::post(acceptor.get_executor(), [shared = shared_] { shared->accept(); });
+    asio::post(shared_->sweeper.get_executor(), [shared = shared_] { shared->sweepDeadlines(); });
 }
 
 void HttpServer::reloadTls(const TlsSettings& settings) {
@@ -766,6 +803,7 @@ void HttpServer::stopAccepting() {
         boost::system::error_code ignored;
         shared->acceptRetry.cancel();
         shared->acceptor.close(ignored);
+        // The sweeper keeps running: draining connections still have write deadlines.
         closed->set_value();
     });
     if (done.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
@@ -789,6 +827,7 @@ std::vector<std::string> HttpServer::runningRequests() const {
 }
 
 void HttpServer::closeAll() {
+    asio::post(shared_->sweeper.get_executor(), [shared = shared_] { shared->sweeper.cancel(); });
     shared_->forEachConnection([](const auto& connection) { connection->forceClose(); });
 }
 

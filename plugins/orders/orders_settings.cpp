@@ -67,11 +67,12 @@ OrdersSettings readOrdersSettings(const Settings& settings) {
     orders.api.unavailableRetryAfter =
         std::chrono::duration_cast<std::chrono::seconds>(settings.getDuration("unavailable_retry_after"));
     orders.api.notify = !orders.outbox.notifyUrl.empty();
-    if (!orders.inventoryUrl.empty() && orders.inventoryUrl.rfind("http://", 0) != 0) {
-        throw ConfigError("orders.inventory.url = \"" + orders.inventoryUrl + "\": expected an http:// URL or empty");
+    const auto isHttpUrl = [](const std::string& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; };
+    if (!orders.inventoryUrl.empty() && !isHttpUrl(orders.inventoryUrl)) {
+        throw ConfigError("orders.inventory.url = \"" + orders.inventoryUrl + "\": expected an http:// or https:// URL, or empty");
     }
-    if (orders.api.notify && orders.outbox.notifyUrl.rfind("http://", 0) != 0) {
-        throw ConfigError("orders.notify.url = \"" + orders.outbox.notifyUrl + "\": expected an http:// URL or empty");
+    if (orders.api.notify && !isHttpUrl(orders.outbox.notifyUrl)) {
+        throw ConfigError("orders.notify.url = \"" + orders.outbox.notifyUrl + "\": expected an http:// or https:// URL, or empty");
     }
     return orders;
 }

@@ -354,7 +354,7 @@ TEST(FrontDoorLimits, AFullWorkerQueueAnswers503WithRetryAfter) {
 }
 
 TEST(FrontDoorShutdown, AHungRequestMakesKeelExitWithStatus1WithinTheDeadlineAndNewConnectionsAreRefused) {
-    KeelProcess keel(withPlugins("health", {"--define", "server.shutdown_timeout=1s"}));
+    KeelProcess keel(withPlugins("health"), {{"SHUTDOWN_TIMEOUT", "1s"}});
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
     RawConnection hung(keel.publicPort());
     hung.send("GET /probe/slow?ms=6000 HTTP/1.1\r\nHost: x\r\n\r\n");

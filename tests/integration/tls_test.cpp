@@ -205,5 +205,33 @@ TEST_F(Tls, DownstreamHttpsCallsVerifyTheServerAgainstTheConfiguredCa) {
     EXPECT_EQ(refused.body.find("downstream 200"), std::string::npos);
 }
 
+TEST_F(Tls, TheAdminListenerHasItsOwnTlsKeys) {
+    KeelProcess keel(withPlugins("health", {"--define", "admin.tls.cert_file=" + certificates_.path("server.pem"),
+                                            "--define", "admin.tls.key_file=" + certificates_.path("server.key")}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();  // the public listener stays plain
+    const auto live = curl(keel.adminPort(), "/live");
+    EXPECT_NE(live.find("HTTP=200"), std::string::npos) << live;
+    EXPECT_EQ(httpRequest(keel.adminPort(), "GET", "/live").status, 0);  // plain HTTP to it is closed
+}
+
+TEST_F(Tls, OrdersReserveInventoryOverHttpsWithTheTestCa) {
+    KeelProcess inventory(withPlugins("health", tlsArguments()), {}, true);
+    ASSERT_TRUE(waitUntilServing(inventory)) << inventory.output();
+    const std::string database = "/tmp/keel_tls_orders_" + std::to_string(::getpid()) + ".db";
+    KeelProcess orders(
+        withPlugins("health, resilience, orders",
+                    {"--define", "database.url=sqlite:" + database, "--define",
+                     "http_client.ca_file=" + certificates_.path("ca.pem")}),
+        {{"INVENTORY_SERVICE_URL", "https://localhost:" + std::to_string(inventory.publicPort()) + "/probe"}});
+    ASSERT_TRUE(orders.waitUntilLive()) << orders.output();
+    ASSERT_TRUE(eventually([&] { return httpRequest(orders.publicPort(), "GET", "/api/v1/orders").status == 200; }));
+    const auto created = httpRequest(orders.publicPort(), "POST", "/api/v1/orders",
+                                     R"({"user_id":"u-1","items":[{"product_id":"p-1","quantity":2,"price":"1.25"}]})",
+                                     "application/json");
+    EXPECT_EQ(created.status, 201) << created.body << orders.output();
+    EXPECT_EQ(curl(inventory.publicPort(), "/probe/reservations"), "1 HTTP=200");
+    ::unlink(database.c_str());
+}
+
 }  // namespace
 }  // namespace keel::testing

@@ -79,6 +79,15 @@ public:
         registrar.get(base + "/calls", [this](Request&, Response& response) {
             response.send(200, std::to_string(echoCalls_.load()));
         });
+        // A stand-in inventory service for the orders plugin (POST {base}/reserve and /release).
+        registrar.post(base + "/reserve", [this](Request&, Response& response) {
+            reservations_.fetch_add(1);
+            response.sendJson(200, "{}");
+        });
+        registrar.post(base + "/release", [](Request&, Response& response) { response.sendJson(200, "{}"); });
+        registrar.get(base + "/reservations", [this](Request&, Response& response) {
+            response.send(200, std::to_string(reservations_.load()));
+        });
         registrar.get(base + "/client-subject", [](Request& request, Response& response) {
             response.send(200, request.clientCertificateSubject());
         });
@@ -133,6 +142,7 @@ public:
 private:
     bool failInStart_ = false;
     std::atomic<int> echoCalls_{0};
+    std::atomic<int> reservations_{0};
     HttpClient client_{HttpClientOptions{std::chrono::milliseconds(1000), std::chrono::milliseconds(2000), 4,
                                          "keel-probe", ""}};
     prometheus::Counter* ticks_ = nullptr;
