@@ -432,9 +432,11 @@ private:
     }
 
     void readMore() {
-        static constexpr std::size_t kReadSize = 16384;
+        // Most heads fit in 4 KiB, so an idle connection keeps little memory; bodies read in
+        // larger steps.
+        const std::size_t readSize = phase_ == Phase::Body ? 65536 : 4096;
         if (buffer_.size() >= buffer_.max_size()) return reject(431, RejectReason::HeadersTooLarge, "the request is too large");
-        const std::size_t room = std::min(kReadSize, buffer_.max_size() - buffer_.size());
+        const std::size_t room = std::min(readSize, buffer_.max_size() - buffer_.size());
         readSome(buffer_.prepare(room), [self = shared_from_this()](const boost::system::error_code& error, std::size_t read) {
             self->onRead(error, read);
         });
@@ -642,8 +644,10 @@ private:
     }
 
     void discardUntilEof() {
-        lowest().async_read_some(asio::buffer(discard_), [self = shared_from_this()](const boost::system::error_code& error,
-                                                                                    std::size_t) {
+        // Allocated only now: most connections never linger, and an idle one should cost little.
+        if (!discard_) discard_ = std::make_unique<std::array<char, 4096>>();
+        lowest().async_read_some(asio::buffer(*discard_), [self = shared_from_this()](const boost::system::error_code& error,
+                                                                                     std::size_t) {
             if (error) return self->close();
             self->discardUntilEof();
         });
@@ -667,7 +671,7 @@ private:
     bool timedOut_ = false;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::array<char, 4096> discard_{};
+    std::unique_ptr<std::array<char, 4096>> discard_;
     Phase phase_ = Phase::Idle;
     Clock::time_point opened_;
     Clock::time_point headStarted_;

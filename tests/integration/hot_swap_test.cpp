@@ -260,7 +260,7 @@ TEST_F(HotSwap, ReloadingResilienceUnderOrdersTrafficLosesNoOrderAndOrdersUsesTh
     ASSERT_TRUE(eventually([&] { return created > atSwitch + 50; }));
     running = false;
     for (auto& client : clients) client.join();
-    EXPECT_EQ(failed.load(), 0) << "orders failed during the reloads";
+    EXPECT_EQ(failed.load(), 0) << "orders failed during the reloads" << keel_->output();
     // Orders now runs on the new resilience plugin: forcing the new breaker open stops creation.
     ASSERT_EQ(admin("POST", "/admin/resilience/orders/breaker", R"({"state":"open"})").status, 200);
     EXPECT_EQ(httpRequest(keel_->publicPort(), "POST", "/api/v1/orders",

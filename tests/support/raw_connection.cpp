@@ -50,6 +50,18 @@ std::string RawConnection::readAll(std::chrono::milliseconds timeout) {
     return readUntil(std::string(), 0, timeout);
 }
 
+RawConnection::Received RawConnection::receiveBefore(std::chrono::steady_clock::time_point deadline, std::string& into) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Received::Timeout;
+    pollfd wait{fd_, POLLIN, 0};
+    if (::poll(&wait, 1, static_cast<int>(left.count())) <= 0) return Received::Timeout;
+    char buffer[16384];
+    const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) return Received::Closed;
+    into.append(buffer, static_cast<std::size_t>(n));
+    return Received::Data;
+}
+
 std::string RawConnection::readUntil(const std::string& marker, int count, std::chrono::milliseconds timeout) {
     std::string received;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -59,27 +71,19 @@ std::string RawConnection::readUntil(const std::string& marker, int count, std::
             for (auto at = received.find(marker); at != std::string::npos; at = received.find(marker, at + 1)) ++found;
             if (found >= count) return received;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return received;
-        pollfd wait{fd_, POLLIN, 0};
-        if (::poll(&wait, 1, static_cast<int>(left.count())) <= 0) return received;
-        char buffer[16384];
-        const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-        if (n <= 0) return received;
-        received.append(buffer, static_cast<std::size_t>(n));
+        if (receiveBefore(deadline, received) != Received::Data) return received;
     }
 }
 
 bool RawConnection::closedWithin(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string discarded;
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return false;
-        pollfd wait{fd_, POLLIN, 0};
-        if (::poll(&wait, 1, static_cast<int>(left.count())) <= 0) return false;
-        char buffer[16384];
-        const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-        if (n <= 0) return true;
+        switch (receiveBefore(deadline, discarded)) {
+            case Received::Closed: return true;
+            case Received::Timeout: return false;
+            case Received::Data: discarded.clear(); break;
+        }
     }
 }
 

@@ -30,6 +30,10 @@ public:
     bool closedWithin(std::chrono::milliseconds timeout);
 
 private:
+    enum class Received { Data, Closed, Timeout };
+    // One recv() within what is left until `deadline`, appended to `into`.
+    Received receiveBefore(std::chrono::steady_clock::time_point deadline, std::string& into);
+
     int fd_ = -1;
     std::string connectError_;
 };
