@@ -2,10 +2,13 @@
 #include "order_store.h"
 
 #include <Poco/Data/Statement.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/Nullable.h>
 #include <Poco/String.h>
 
 #include <map>
+#include <sstream>
 
 namespace keel::plugins::orders {
 
@@ -26,6 +29,10 @@ bool isUniqueViolation(const std::exception& error) {
 void OrderStore::create(const StoredOrder& order, const std::optional<IdempotencyRecord>& idempotency,
                         const std::optional<OutboxMessage>& notification) {
     try {
+        if (database_.dialect() == SqlDialect::PostgreSQL) {
+            createInOneStatement(order, idempotency, notification);
+            return;
+        }
         inTransaction(database_, [&](PooledConnection& connection) {
             auto& session = connection.session();
             StoredOrder row = order;
@@ -85,17 +92,101 @@ void OrderStore::create(const StoredOrder& order, const std::optional<Idempotenc
     }
 }
 
-std::vector<StoredItem> OrderStore::itemsOf(Poco::Data::Session& session, const std::string& orderId) {
-    std::string id = orderId;
-    std::vector<std::string> products;
+void OrderStore::createInOneStatement(const StoredOrder& order, const std::optional<IdempotencyRecord>& idempotency,
+                                      const std::optional<OutboxMessage>& notification) {
+    // The order, its items, and its outbox and idempotency rows in one data-modifying statement:
+    // one round trip and its own transaction (PostgreSQL checks the foreign key at its end). The
+    // items travel as one JSON parameter, so the statement text does not grow with them.
+    Poco::JSON::Array lines;
+    for (std::size_t i = 0; i < order.items.size(); ++i) {
+        Poco::JSON::Object::Ptr line = new Poco::JSON::Object;
+        line->set("line", static_cast<int>(i + 1));
+        line->set("product_id", order.items[i].productId);
+        line->set("quantity", order.items[i].quantity);
+        line->set("unit_price_cents", order.items[i].unitPriceCents);
+        lines.add(line);
+    }
+    std::ostringstream itemsJson;
+    lines.stringify(itemsJson);
+
+    // Each placeholder appears once (Poco counts them to match bindings): values used twice are
+    // bound twice.
+    std::string sql =
+        "WITH new_order AS (INSERT INTO orders (id, user_id, status, total_cents, created_at_us) "
+        "VALUES ($1, $2, $3, $4, $5)), "
+        "new_items AS (INSERT INTO order_items (order_id, line, product_id, quantity, unit_price_cents) "
+        "SELECT $6, item.line, item.product_id, item.quantity, item.unit_price_cents FROM json_to_recordset($7::json) "
+        "AS item(line integer, product_id text, quantity integer, unit_price_cents bigint))";
+    int next = 8;
+    const auto placeholders = [&next](int count) {
+        std::string list;
+        for (int i = 0; i < count; ++i) list += (i == 0 ? "$" : ", $") + std::to_string(next++);
+        return list;
+    };
+    // One call per statement: the order of evaluation of `a + f() + f()` is unspecified.
+    if (notification) {
+        sql += ", new_message AS (INSERT INTO order_outbox (id, topic, payload, created_at_us, next_attempt_at_us, "
+               "attempts) VALUES (";
+        sql += placeholders(5);
+        sql += ", 0))";
+    }
+    if (idempotency) {
+        sql += ", new_key AS (INSERT INTO order_idempotency_keys (idempotency_key, request_hash, order_id, "
+               "response_status, response_body, expires_at_us) VALUES (";
+        sql += placeholders(6);
+        sql += "))";
+    }
+    sql += " SELECT 1";
+
+    StoredOrder row = order;
+    std::string itemOrderId = order.id;
+    std::string items = itemsJson.str();
+    OutboxMessage message = notification.value_or(OutboxMessage{});
+    Poco::Int64 nextAttempt = message.createdAtMicros;
+    IdempotencyRecord record = idempotency.value_or(IdempotencyRecord{});
+    for (int attempt = 0;; ++attempt) {
+        auto connection = database_.acquire(database_.acquireTimeout());
+        try {
+            Statement insert(connection.session());
+            insert << sql, use(row.id), use(row.userId), use(row.status), use(row.totalCents), use(row.createdAtMicros),
+                use(itemOrderId), use(items);
+            if (notification) {
+                insert, use(message.id), use(message.topic), use(message.payload), use(message.createdAtMicros),
+                    use(nextAttempt);
+            }
+            if (idempotency) {
+                insert, use(record.key), use(record.requestHash), use(record.orderId), use(record.responseStatus),
+                    use(record.responseBody), use(record.expiresAtMicros);
+            }
+            insert.execute();
+            return;
+        } catch (const std::exception& error) {
+            // A pooled session the server dropped fails before the statement ran: once more.
+            if (attempt == 0 && isConnectionLost(error)) continue;
+            throw;
+        }
+    }
+}
+
+std::map<std::string, std::vector<StoredItem>> OrderStore::itemsOf(Poco::Data::Session& session,
+                                                                  const std::vector<std::string>& orderIds) {
+    std::map<std::string, std::vector<StoredItem>> items;
+    if (orderIds.empty()) return items;
+    // Every order's items in one statement, however many orders a page holds (no query per order).
+    std::string sql =
+        "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items WHERE order_id IN (";
+    for (std::size_t i = 0; i < orderIds.size(); ++i) sql += (i == 0 ? "$" : ", $") + std::to_string(i + 1);
+    sql += ") ORDER BY order_id, line";
+    std::vector<std::string> ids = orderIds;  // use() binds non-const lvalues
+    std::vector<std::string> owners, products;
     std::vector<Poco::Int32> quantities;
     std::vector<Poco::Int64> prices;
-    session
-        << "SELECT product_id, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY line",
-        use(id), into(products), into(quantities), into(prices), now;
-    std::vector<StoredItem> items;
-    for (std::size_t i = 0; i < products.size(); ++i)
-        items.push_back({products[i], quantities[i], prices[i]});
+    Statement select(session);
+    select << sql;
+    for (auto& id : ids) select, use(id);
+    select, into(owners), into(products), into(quantities), into(prices);
+    select.execute();
+    for (std::size_t i = 0; i < owners.size(); ++i) items[owners[i]].push_back({products[i], quantities[i], prices[i]});
     return items;
 }
 
@@ -108,8 +199,8 @@ std::optional<StoredOrder> OrderStore::find(const std::string& id) {
     session << "SELECT user_id, status, total_cents, created_at_us FROM orders WHERE id = $1", use(key),
         into(users), into(statuses), into(totals), into(created), now;
     if (users.empty()) return std::nullopt;
-    StoredOrder order{id, users[0], statuses[0], totals[0], created[0], itemsOf(session, id)};
-    return order;
+    auto items = itemsOf(session, {id});
+    return StoredOrder{id, users[0], statuses[0], totals[0], created[0], std::move(items[id])};
 }
 
 OrderPage OrderStore::list(const std::string& userId, int limit, const std::optional<PageCursor>& after) {
@@ -144,9 +235,9 @@ OrderPage OrderStore::list(const std::string& userId, int limit, const std::opti
 
     OrderPage page;
     const std::size_t shown = std::min(ids.size(), static_cast<std::size_t>(limit));
+    auto items = itemsOf(session, std::vector<std::string>(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(shown)));
     for (std::size_t i = 0; i < shown; ++i) {
-        page.orders.push_back(
-            StoredOrder{ids[i], users[i], statuses[i], totals[i], created[i], itemsOf(session, ids[i])});
+        page.orders.push_back(StoredOrder{ids[i], users[i], statuses[i], totals[i], created[i], std::move(items[ids[i]])});
     }
     if (ids.size() > shown && shown > 0) page.next = PageCursor{created[shown - 1], ids[shown - 1]};
     return page;

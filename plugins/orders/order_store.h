@@ -6,6 +6,7 @@
 #include <keel/database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -86,7 +87,12 @@ public:
     int purgeDeliveredOutbox(std::int64_t deliveredBeforeMicros, int batch);
 
 private:
-    std::vector<StoredItem> itemsOf(Poco::Data::Session& session, const std::string& orderId);
+    // PostgreSQL: create() as one statement (one round trip).
+    void createInOneStatement(const StoredOrder& order, const std::optional<IdempotencyRecord>& idempotency,
+                              const std::optional<OutboxMessage>& notification);
+    // The items of each of `orderIds` (in line order), read with one statement.
+    std::map<std::string, std::vector<StoredItem>> itemsOf(Poco::Data::Session& session,
+                                                           const std::vector<std::string>& orderIds);
     Database& database_;
 };
 
