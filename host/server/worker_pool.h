@@ -3,6 +3,7 @@
 // caller answers 503) instead of growing without bound. Thread-safe; owned by one HttpServer.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -42,6 +43,8 @@ private:
     std::condition_variable wake_;
     std::deque<std::function<void()>> queue_;
     std::size_t busy_ = 0;
+    std::atomic<std::size_t> waiting_{0};  // queue_.size(), readable without the mutex
+    std::atomic<int> spinning_{0};
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };
