@@ -1,9 +1,8 @@
 // Request id, access log and recovery: the middleware every request passes, whatever is loaded.
 #include "core_middleware.h"
 
-#include <Poco/UUIDGenerator.h>
-
 #include <chrono>
+#include <random>
 
 #include "keel/request_context.h"
 #include "keel/tracing.h"
@@ -11,6 +10,21 @@
 #include "pipeline.h"
 
 namespace keel::host {
+
+std::string newRequestId() {
+    // A per-thread generator seeded once: a request id must be unique, not secret, and drawing
+    // it from the kernel's random source cost a system call per request.
+    thread_local std::mt19937_64 generator(std::random_device{}() ^
+                                           static_cast<std::uint64_t>(
+                                               std::chrono::steady_clock::now().time_since_epoch().count()));
+    const std::uint64_t high = (generator() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+    const std::uint64_t low = (generator() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;   // RFC 4122 variant
+    char text[37];
+    std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                  static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xffff),
+                  static_cast<unsigned>(low >> 48), static_cast<unsigned long long>(low & 0xffffffffffffULL));
+    return text;
+}
 
 bool isAcceptableRequestId(const std::string& id) {
     if (id.empty() || id.size() > 128) return false;
@@ -28,9 +42,7 @@ std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::
         "request-id", kRequestIdOrder,
         [](Request& request, Response& response, const Next& next) {
             const auto offered = request.header("X-Request-ID");
-            request.setRequestId(offered && isAcceptableRequestId(*offered)
-                                     ? *offered
-                                     : Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
+            request.setRequestId(offered && isAcceptableRequestId(*offered) ? *offered : newRequestId());
             RequestContext context;
             context.requestId = request.requestId();
             RequestContextScope scope(&context);

@@ -1,6 +1,8 @@
 // The request pipeline: middleware order, core middleware (request id, access log, recovery),
 // 404/405 problems.
 #include <gtest/gtest.h>
+
+#include <set>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <sstream>
@@ -114,6 +116,18 @@ TEST_F(PipelineTest, RequestIdIsEchoedWhenAcceptableAndGeneratedOtherwise) {
               std::string(129, 'a'));
     EXPECT_TRUE(isAcceptableRequestId(std::string(128, 'a')));
     EXPECT_FALSE(isAcceptableRequestId(""));
+}
+
+TEST(RequestIds, AreVersion4UuidsAndDoNotRepeat) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 10000; ++i) {
+        const std::string id = newRequestId();
+        ASSERT_EQ(id.size(), 36u) << id;
+        EXPECT_EQ(id[8], '-');
+        EXPECT_EQ(id[14], '4') << id;
+        EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+        EXPECT_TRUE(seen.insert(id).second) << "repeated: " << id;
+    }
 }
 
 TEST_F(PipelineTest, AccessLogHasOneStructuredLinePerRequest) {
