@@ -213,23 +213,20 @@ HostSettings readHostSettings(const ConfigStore& store) {
     limits.maxBodySize = static_cast<std::size_t>(server.getInt("max_body_size"));
     limits.maxConnections = static_cast<std::size_t>(server.getInt("max_connections"));
     limits.maxKeepAliveRequests = static_cast<std::size_t>(server.getInt("max_keep_alive_requests"));
-    const auto maxQueued = static_cast<std::size_t>(server.getInt("max_queued"));
-    settings.publicListener = ListenerOptions{"public",
-                                              server.getString("host"),
-                                              static_cast<int>(server.getInt("port")),
-                                              static_cast<std::size_t>(server.getInt("max_threads")),
-                                              maxQueued,
-                                              limits,
-                                              readTlsSettings(store, "server.tls")};
+    // Both listeners share the limits and the queue bound; address, threads and TLS are their own.
+    const auto listener = [&](const std::string& name, const Settings& section, const std::string& sectionName) {
+        return ListenerOptions{name,
+                               section.getString("host"),
+                               static_cast<int>(section.getInt("port")),
+                               static_cast<std::size_t>(section.getInt("max_threads")),
+                               static_cast<std::size_t>(server.getInt("max_queued")),
+                               limits,
+                               readTlsSettings(store, sectionName + ".tls")};
+    };
+    settings.publicListener = listener("public", server, "server");
+    settings.adminListener = listener("admin", admin, "admin");
     settings.adminEnabled = admin.getBool("enabled");
     settings.adminTokenFile = admin.getString("token_file");
-    settings.adminListener = ListenerOptions{"admin",
-                                             admin.getString("host"),
-                                             static_cast<int>(admin.getInt("port")),
-                                             static_cast<std::size_t>(admin.getInt("max_threads")),
-                                             maxQueued,
-                                             limits,
-                                             readTlsSettings(store, "admin.tls")};
     const auto ioThreads = static_cast<std::size_t>(server.getInt("io_threads"));
     settings.ioThreads = ioThreads != 0 ? ioThreads : std::max(1u, std::thread::hardware_concurrency());
     settings.shutdownTimeout = server.getDuration("shutdown_timeout");
