@@ -53,6 +53,7 @@ struct LoadedPlugin {
     std::unique_ptr<Context> context;  // what start() received; host code
     PluginContributions contributions;  // destroyed first: its functions are plugin code
     std::atomic<PluginState> state{PluginState::Configured};
+    std::atomic<int> liveSnapshots{0};  // pipeline snapshots alive that pin this plugin
     std::chrono::system_clock::time_point loadedAt = std::chrono::system_clock::now();
 };
 

@@ -13,7 +13,8 @@ PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contr
     : logger_(std::move(logger)) {
     std::map<std::string, std::map<std::string, std::string>> owners;  // listener -> "METHOD pattern" -> plugin
     for (const auto& contributor : contributors) {
-        pins_.push_back(contributor.pin);
+        pins_.push_back(Pin{contributor.pin, contributor.liveSnapshots});
+        if (contributor.liveSnapshots != nullptr) contributor.liveSnapshots->fetch_add(1, std::memory_order_relaxed);
         for (const auto& route : *contributor.routes) {
             for (const auto& listener : route.listeners) {
                 try {
@@ -49,14 +50,19 @@ void setCurrentThreadSnapshot(const PipelineSnapshot* snapshot) { threadSnapshot
 
 bool PipelineSnapshot::references(const void* plugin) const {
     for (const auto& pin : pins_) {
-        if (pin.get() == plugin) return true;
+        if (pin.plugin.get() == plugin) return true;
     }
     return false;
 }
 
 PipelineSnapshot::~PipelineSnapshot() {
     listeners_.clear();
-    while (!pins_.empty()) pins_.pop_back();
+    while (!pins_.empty()) {
+        // Release: whatever this snapshot's requests did with the plugin happens before an unload
+        // that sees the count drop (the counter lives in the plugin, so before the pin goes).
+        if (pins_.back().liveSnapshots != nullptr) pins_.back().liveSnapshots->fetch_sub(1, std::memory_order_release);
+        pins_.pop_back();
+    }
 }
 
 std::vector<std::string> PipelineSnapshot::middlewareOrder(const std::string& listener) const {

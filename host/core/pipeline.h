@@ -31,6 +31,9 @@ struct PipelineContributor {
     const std::vector<Route>* routes;
     const std::vector<Middleware>* middleware;
     std::shared_ptr<const void> pin;
+    // Counts the snapshots alive that pin this contributor (null for the host's own): unloading
+    // waits until those it can see are idle and no other is still being destroyed.
+    std::atomic<int>* liveSnapshots = nullptr;
 };
 
 class PipelineSnapshot {
@@ -66,7 +69,11 @@ private:
                   const RouteTarget* target, const std::set<std::string>& allowed) const;
 
     std::map<std::string, ListenerPipeline> listeners_;
-    std::vector<std::shared_ptr<const void>> pins_;
+    struct Pin {
+        std::shared_ptr<const void> plugin;
+        std::atomic<int>* liveSnapshots;
+    };
+    std::vector<Pin> pins_;
     std::shared_ptr<spdlog::logger> logger_;
     mutable std::atomic<int> active_{0};
 };

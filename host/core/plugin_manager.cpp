@@ -196,10 +196,11 @@ std::shared_ptr<const PipelineSnapshot> PluginManager::buildSnapshot(const std::
         host = hostContributions_;
     }
     std::vector<PipelineContributor> contributors;
-    contributors.push_back({"keel", &host->routes, &host->middleware, host});
+    contributors.push_back({"keel", &host->routes, &host->middleware, host, nullptr});
     for (const auto& plugin : plugins) {
         contributors.push_back(
-            {plugin->name(), &plugin->contributions.routes, &plugin->contributions.middleware, plugin});
+            {plugin->name(), &plugin->contributions.routes, &plugin->contributions.middleware, plugin,
+             &plugin->liveSnapshots});
     }
     return std::make_shared<const PipelineSnapshot>(contributors, logger_);
 }
@@ -219,15 +220,20 @@ bool PluginManager::waitUntilIdle(const LoadedPlugin& plugin, std::chrono::stead
     const PipelineSnapshot* own = currentThreadSnapshot();  // an admin request unloading this plugin
     while (true) {
         bool busy = false;
+        int alive = 0;
         {
             std::lock_guard<std::mutex> lock(publishedMutex_);
             for (const auto& weak : published_) {
                 const auto snapshot = weak.lock();
                 if (!snapshot || !snapshot->references(&plugin)) continue;
+                ++alive;
                 busy = busy || snapshot->active() > (snapshot.get() == own ? 1 : 0);
             }
         }
-        if (!busy) return true;
+        // A snapshot whose last request just let go can be expired here yet still be destroyed on
+        // that request's thread: only its count dropping (release/acquire) orders that request's
+        // work before what the unload does next.
+        if (!busy && plugin.liveSnapshots.load(std::memory_order_acquire) == alive) return true;
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
