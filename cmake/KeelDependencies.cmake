@@ -1,6 +1,6 @@
-# Third-party packages, all from Debian 12. Works around the packaging traps in PITFALLS.md.
+# Third-party packages, all from Debian 12. Works around the packaging traps in docs/design-notes.md.
 find_package(PostgreSQL REQUIRED)
-# Poco::DataPostgreSQL links PostgreSQL::client, which nothing defines (PITFALLS.md).
+# Poco::DataPostgreSQL links PostgreSQL::client, which nothing defines (docs/design-notes.md).
 if(NOT TARGET PostgreSQL::client)
   add_library(PostgreSQL::client INTERFACE IMPORTED)
   target_link_libraries(PostgreSQL::client INTERFACE PostgreSQL::PostgreSQL)

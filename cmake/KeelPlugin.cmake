@@ -2,7 +2,7 @@
 #
 # The one way to build a Keel plugin: a MODULE library named <name>.so that links the SDK,
 # hides every symbol but the descriptor and never produces STB_GNU_UNIQUE symbols, so that
-# dlclose really unmaps it (see PITFALLS.md).
+# dlclose really unmaps it (see docs/design-notes.md).
 #
 # In Keel's own tree the SDK target is keel::sdk; an installed SDK (find_package(KeelSDK)) sets
 # KEEL_SDK_TARGET to KeelSDK::sdk. KEEL_PLUGIN_INSTALL_DIR, when set, installs the plugin there.

@@ -1,5 +1,5 @@
 // Pools, URL parsing and migrations. Every Statement here runs once and is discarded: re-running
-// a Poco PostgreSQL statement after a failure can crash in PQclear (PITFALLS.md).
+// a Poco PostgreSQL statement after a failure can crash in PQclear (docs/design-notes.md).
 #include "database_registry.h"
 
 #include <Poco/Data/PostgreSQL/Connector.h>

@@ -1,6 +1,6 @@
 // The host's database pools: created from [database] on first use by a plugin, each a
 // Poco::Data::SessionPool behind a counting semaphore with a timeout (Poco's get() never waits,
-// see PITFALLS.md), with a health check and the migration runner. Thread-safe.
+// see docs/design-notes.md), with a health check and the migration runner. Thread-safe.
 #pragma once
 
 #include <Poco/Data/SessionPool.h>

@@ -1,6 +1,6 @@
 // Entry point of every request, whatever received it: pins the current pipeline snapshot for the
 // request's whole life and counts requests in flight, so shutdown and unload know when the old
-// code is idle (Poco's currentConnections() reads 0 too early; see PITFALLS.md). Thread-safe.
+// code is idle (a listener cannot tell when handlers finish; see docs/design-notes.md). Thread-safe.
 #pragma once
 
 #include <atomic>

@@ -1,6 +1,6 @@
 // A spdlog sink for journald: one entry per line with its priority and structured fields
 // (KEEL_LOGGER, KEEL_PLUGIN, REQUEST_ID, TRACE_ID, SPAN_ID) and no timestamp of our own, since
-// the journal keeps one. spdlog 1.10's systemd_sink cannot add fields (PITFALLS.md). Lives in
+// the journal keeps one. spdlog 1.10's systemd_sink cannot add fields (docs/design-notes.md). Lives in
 // the host, never in a plugin.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Text and JSON line formats. JSON is built by a formatter of our own because a set_pattern
-// JSON breaks on a quote in the message (PITFALLS.md).
+// JSON breaks on a quote in the message (docs/design-notes.md).
 #include "log_manager.h"
 
 #include <spdlog/sinks/stdout_sinks.h>

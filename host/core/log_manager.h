@@ -1,5 +1,5 @@
 // Creates every logger in the process (host, access log, one per plugin) on host-owned sinks, so
-// no logger or sink code lives in a plugin (PITFALLS.md), and applies log.level/log.format.
+// no logger or sink code lives in a plugin (docs/design-notes.md), and applies log.level/log.format.
 // Thread-safe.
 #pragma once
 

@@ -1,4 +1,4 @@
-// dlopen with the traps of PITFALLS.md avoided: private copy, RTLD_LOCAL, descriptor first.
+// dlopen with the traps in docs/design-notes.md avoided: private copy, RTLD_LOCAL, descriptor checked before start.
 #include "plugin_library.h"
 
 #include <Poco/DigestStream.h>

@@ -1,5 +1,5 @@
 // Orders in SQL, the same statements for PostgreSQL and SQLite ($n placeholders work in both).
-// Every statement is built, run once and discarded (PITFALLS.md: re-running a failed Poco
+// Every statement is built, run once and discarded (docs/design-notes.md: re-running a failed Poco
 // PostgreSQL statement can crash). Thread-safe: each call borrows its own session.
 #pragma once
 

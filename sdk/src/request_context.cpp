@@ -1,5 +1,5 @@
 // Thread-local request context. It must live here, not in a plugin: a thread_local defined in an
-// unloaded plugin crashes the thread at exit (PITFALLS.md).
+// unloaded plugin crashes the thread at exit (docs/design-notes.md).
 #include "keel/request_context.h"
 
 namespace keel {

@@ -1,4 +1,4 @@
-// Response building and the reason phrases Poco would get wrong ("201 OK", see PITFALLS.md).
+// Response building and the reason phrases Poco would get wrong ("201 OK", see docs/design-notes.md).
 #include "keel/response.h"
 
 namespace keel {
