@@ -299,9 +299,8 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
         // connections keep the context they were accepted with.
         for (auto& listener : listeners) {
             if (!listener->tls()) continue;
-            const std::string prefix = listener->name() == "admin" ? "admin.tls" : "server.tls";
             try {
-                listener->reloadTls(readTlsSettings(store, prefix));
+                listener->reloadTls(readTlsSettings(store, listener->tlsKeyPrefix()));
                 logger->info("SIGHUP: {} listener certificate re-read", listener->name());
             } catch (const std::exception& error) {
                 logger->error("SIGHUP: the {} listener keeps its previous certificate: {}", listener->name(), error.what());

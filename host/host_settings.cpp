@@ -221,7 +221,8 @@ HostSettings readHostSettings(const ConfigStore& store) {
                                static_cast<std::size_t>(section.getInt("max_threads")),
                                static_cast<std::size_t>(server.getInt("max_queued")),
                                limits,
-                               readTlsSettings(store, sectionName + ".tls")};
+                               readTlsSettings(store, sectionName + ".tls"),
+                               sectionName + ".tls"};
     };
     settings.publicListener = listener("public", server, "server");
     settings.adminListener = listener("admin", admin, "admin");

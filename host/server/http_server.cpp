@@ -13,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -164,12 +165,6 @@ bool isSafeHeader(const std::string& name, const std::string& value) {
     return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 std::string serialize(const Response& response, bool headRequest, bool close, bool http10KeepAlive) {
     const int status = response.status();
     const bool noBody = status < 200 || status == 204 || status == 304;
@@ -184,8 +179,8 @@ std::string serialize(const Response& response, bool headRequest, bool close, bo
     out += httpDate();
     out += "\r\n";
     for (const auto& [name, value] : response.headers().fields()) {
-        if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection") ||
-            iequals(name, "Date") || !isSafeHeader(name, value)) {
+        if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Transfer-Encoding") || beast::iequals(name, "Connection") ||
+            beast::iequals(name, "Date") || !isSafeHeader(name, value)) {
             continue;
         }
         out += name;
@@ -510,7 +505,7 @@ private:
         headRequest_ = message.method() == http::verb::head;
         const auto expect = message[http::field::expect];
         if (!expect.empty()) {
-            if (!iequals(expect, "100-continue")) {
+            if (!beast::iequals(expect, "100-continue")) {
                 return reject(417, RejectReason::BadRequest, "only 'Expect: 100-continue' is understood");
             }
         }
@@ -751,12 +746,13 @@ HttpServer::~HttpServer() {
 const std::string& HttpServer::name() const { return shared_->options.name; }
 int HttpServer::port() const { return shared_->boundPort; }
 bool HttpServer::tls() const { return shared_->options.tls.enabled(); }
+const std::string& HttpServer::tlsKeyPrefix() const { return shared_->options.tlsKeyPrefix; }
 
 void HttpServer::start(int inheritedSocket) {
     auto& options = shared_->options;
     const std::string address = options.host + ":" + std::to_string(options.port);
     if (options.tls.enabled()) {
-        shared_->tlsContext = makeServerTlsContext(options.tls, options.name == "admin" ? "admin.tls" : "server.tls");
+        shared_->tlsContext = makeServerTlsContext(options.tls, options.tlsKeyPrefix);
     }
     shared_->workers = std::make_unique<WorkerPool>("keel-" + options.name, options.workers, options.maxQueued);
     auto& acceptor = shared_->acceptor;
@@ -792,7 +788,7 @@ void HttpServer::reloadTls(const TlsSettings& settings) {
     if (shared_->options.tls.enabled() != settings.enabled()) {
         throw std::runtime_error("turning TLS on or off for the " + name() + " listener takes a restart");
     }
-    auto context = makeServerTlsContext(settings, name() == "admin" ? "admin.tls" : "server.tls");
+    auto context = makeServerTlsContext(settings, tlsKeyPrefix());
     std::lock_guard<std::mutex> lock(shared_->tlsMutex);
     shared_->tlsContext = std::move(context);
 }

@@ -47,6 +47,7 @@ struct ListenerOptions {
     std::size_t maxQueued = 1024;
     ServerLimits limits;
     TlsSettings tls;
+    std::string tlsKeyPrefix;  // "server.tls" or "admin.tls": where `tls` came from, for messages
 };
 
 // The event loop shared by every listener: one io_context run by `threads` threads.
@@ -96,6 +97,7 @@ public:
     const std::string& name() const;
     int port() const;
     bool tls() const;
+    const std::string& tlsKeyPrefix() const;
 
     // New TLS certificate, key and CA for connections accepted from now on; established ones keep
     // theirs. Throws (and keeps the running context) when the files are not usable.

@@ -1,6 +1,8 @@
 // Request-head and framing checks; see request_framing.h for why they exist next to Beast's parser.
 #include "request_framing.h"
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -44,12 +46,6 @@ std::string_view trimOws(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
     return text;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 Rejection reject(int status, RejectReason reason, std::string detail) { return Rejection{status, reason, std::move(detail)}; }
@@ -229,14 +225,14 @@ std::optional<Rejection> checkBodyFraming(const std::vector<std::pair<std::strin
     bool sawTransferEncoding = false;
     for (const auto& [name, rawValue] : fields) {
         const auto value = trimOws(rawValue);
-        if (equalsIgnoreCase(name, "Content-Length")) {
+        if (boost::beast::iequals(name, "Content-Length")) {
             ++contentLengthFields;
             if (value.empty() || value.size() > 18 ||
                 !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
                 return reject(400, RejectReason::BadFraming, "Content-Length is not one decimal number");
             }
             framing.contentLength = std::stoull(std::string(value));
-        } else if (equalsIgnoreCase(name, "Transfer-Encoding")) {
+        } else if (boost::beast::iequals(name, "Transfer-Encoding")) {
             sawTransferEncoding = true;
             std::size_t start = 0;
             while (start <= value.size()) {
@@ -254,12 +250,12 @@ std::optional<Rejection> checkBodyFraming(const std::vector<std::pair<std::strin
         return reject(400, RejectReason::BadFraming, "both Content-Length and Transfer-Encoding are present");
     }
     if (codings.empty()) return reject(400, RejectReason::BadFraming, "Transfer-Encoding is empty");
-    if (!equalsIgnoreCase(codings.back(), "chunked")) {
+    if (!boost::beast::iequals(codings.back(), "chunked")) {
         // RFC 9112 6.3: without chunked last the body length cannot be known.
         return reject(400, RejectReason::BadFraming, "the last transfer coding is not chunked");
     }
     for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
-        if (equalsIgnoreCase(codings[i], "chunked")) {
+        if (boost::beast::iequals(codings[i], "chunked")) {
             return reject(400, RejectReason::BadFraming, "chunked is applied more than once");
         }
     }
