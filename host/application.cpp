@@ -441,6 +441,16 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         SystemdNotifier systemd(logger);
         // Declared in this order so they go in reverse: listeners, then the I/O threads, then the
         // observer their connections report to.
+        // Access-log lines a full queue dropped; the counter is forgotten before the plugin
+        // manager (which owns it) goes.
+        logs.countAccessDropsIn(&plugins.hostMetrics()
+                                     .counter("keel_log_lines_dropped_total",
+                                              "Log lines dropped because the writer's queue was full.", {})
+                                     .Add({{"log", "access"}}));
+        struct ForgetDropCounter {
+            LogManager& logs;
+            ~ForgetDropCounter() { logs.countAccessDropsIn(nullptr); }
+        } forgetDropCounter{logs};
         FrontDoorObserver observer(plugins.hostMetrics(), logs, {"public", "admin"});
         IoThreads io(settings.ioThreads);
         std::vector<std::unique_ptr<HttpServer>> listeners;

@@ -4,6 +4,7 @@
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
@@ -119,23 +120,38 @@ DatabasePool::DatabasePool(std::string name, const DatabaseSettings& settings, s
       settings_(settings),
       target_(parseDatabaseUrl(settings.url, settings)),
       logger_(std::move(logger)) {
-    const int idleSeconds = static_cast<int>(std::max<long long>(1, settings.connectionLifetime.count() / 1000));
-    pool_ = std::make_unique<Poco::Data::SessionPool>(target_.connector, target_.connectionString,
-                                                      std::min(settings.maxIdle, settings.maxConnections),
-                                                      settings.maxConnections, idleSeconds);
-    logger_->info("database pool {}: {} ({}), up to {} connections", name_, redactDatabaseUrl(settings.url),
-                  sqlDialectName(target_.dialect), settings.maxConnections);
+    logger_->info("database pool {}: {} ({}), up to {} connections, {} kept idle, each at most {} ms old", name_,
+                  redactDatabaseUrl(settings.url), sqlDialectName(target_.dialect), settings.maxConnections,
+                  std::min(settings.maxIdle, settings.maxConnections), settings.connectionLifetime.count());
 }
 
 DatabasePool::~DatabasePool() {
-    try {
-        pool_->shutdown();
-    } catch (const Poco::Exception&) {
-        // Closing connections of a server that is gone: nothing left to do.
+    std::vector<IdleSession> idle;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        idle.swap(idle_);
     }
+    closeAll(idle);
+}
+
+void DatabasePool::closeAll(std::vector<IdleSession>& sessions) {
+    for (auto& idle : sessions) {
+        try {
+            idle.session.close();
+        } catch (const Poco::Exception&) {
+            // Closing a connection to a server that is gone: nothing left to do.
+        }
+    }
+    sessions.clear();
+}
+
+bool DatabasePool::expired(const IdleSession& idle, std::chrono::steady_clock::time_point now) const {
+    return now - idle.created >= settings_.connectionLifetime;
 }
 
 PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
+    std::optional<IdleSession> reused;
+    std::vector<IdleSession> aged;
     {
         std::unique_lock<std::mutex> lock(mutex_);
         if (!freed_.wait_for(lock, wait, [this] { return borrowed_ < settings_.maxConnections; })) {
@@ -143,28 +159,72 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
                                       " connections busy for " + std::to_string(wait.count()) + "ms");
         }
         ++borrowed_;
+        // Every connection's age is capped, idle or busy (classic DATABASE_CONN_LIFE): behind a
+        // pooler or after a failover, old connections must go.
+        const auto now = std::chrono::steady_clock::now();
+        for (auto it = idle_.begin(); it != idle_.end();) {
+            if (expired(*it, now)) {
+                aged.push_back(std::move(*it));
+                it = idle_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!idle_.empty()) {  // the most recently returned: its server process is warm
+            reused = std::move(idle_.back());
+            idle_.pop_back();
+        }
     }
-    auto release = [this] {
+    closeAll(aged);
+    try {
+        IdleSession lent = reused ? std::move(*reused) : open();
+        auto release = [this, session = lent.session, created = lent.created]() mutable {
+            giveBack(IdleSession{std::move(session), created});
+        };
+        return PooledConnection(lent.session, target_.dialect, std::move(release));
+    } catch (const Poco::Exception& error) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             --borrowed_;
         }
         freed_.notify_one();
-    };
-    try {
-        Poco::Data::Session session = pool_->get();
-        if (target_.dialect == SqlDialect::SQLite) {
-            // WAL lets readers proceed while one writer commits; it is a property of the file,
-            // set on first use so that creating a pool (--check-config) never touches the database.
-            std::call_once(walOnce_, [&] { session << "PRAGMA journal_mode=WAL", now; });
-            session << "PRAGMA busy_timeout=" + std::to_string(settings_.statementTimeout.count()), now;
-        }
-        return PooledConnection(std::move(session), target_.dialect, release);
-    } catch (const Poco::Exception& error) {
-        release();
         // libpq messages name host and database, never the password.
         throw DatabaseUnavailable("database " + name_ + " is unavailable: " + error.displayText());
     }
+}
+
+DatabasePool::IdleSession DatabasePool::open() {
+    Poco::Data::Session session(target_.connector, target_.connectionString);
+    if (target_.dialect == SqlDialect::SQLite) {
+        // WAL lets readers proceed while one writer commits; it is a property of the file, set on
+        // first use so that creating a pool (--check-config) never touches the database.
+        std::call_once(walOnce_, [&] { session << "PRAGMA journal_mode=WAL", now; });
+        session << "PRAGMA busy_timeout=" + std::to_string(settings_.statementTimeout.count()), now;
+    }
+    return IdleSession{std::move(session), std::chrono::steady_clock::now()};
+}
+
+void DatabasePool::giveBack(IdleSession session) {
+    // A session left inside a transaction or on a dead connection is not handed out again.
+    bool reusable = false;
+    try {
+        reusable = session.session.isConnected() && !session.session.isTransaction() &&
+                   !expired(session, std::chrono::steady_clock::now());
+    } catch (const Poco::Exception&) {
+        reusable = false;
+    }
+    std::vector<IdleSession> closing;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --borrowed_;
+        if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
+            idle_.push_back(std::move(session));
+        } else {
+            closing.push_back(std::move(session));
+        }
+    }
+    freed_.notify_one();
+    closeAll(closing);
 }
 
 int DatabasePool::inUse() const {
@@ -180,9 +240,12 @@ void DatabaseRegistry::declareKeys(ConfigStore& config) {
                   "DATABASE_URL). The password is never shown.")
             .secretValue(),
         K::integer("database.max_conns", 25, "Connections at most (classic DATABASE_MAX_CONNS).").range(1, 10000),
-        K::integer("database.max_idle", 10, "Idle connections kept (classic DATABASE_MAX_IDLE).").range(0, 10000),
+        K::integer("database.max_idle", 10,
+                   "Idle connections kept open at most; more are closed when returned (classic DATABASE_MAX_IDLE).")
+            .range(0, 10000),
         K::duration("database.conn_lifetime", "5m",
-                    "Idle connections older than this are closed (classic DATABASE_CONN_LIFE).")
+                    "Age at which a connection is closed, idle or busy (when next returned or borrowed; classic "
+                    "DATABASE_CONN_LIFE).")
             .range(1000, 24 * kHour),
         K::duration("database.connect_timeout", "5s", "Timeout of a new connection.").range(1000, kHour),
         K::duration("database.statement_timeout", "30s", "Longest time one statement may run.").range(1, kHour),

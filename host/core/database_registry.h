@@ -1,15 +1,17 @@
-// The host's database pools: created from [database] on first use by a plugin, each a
-// Poco::Data::SessionPool behind a counting semaphore with a timeout (Poco's get() never waits,
-// see docs/design-notes.md), with a health check and the migration runner. Thread-safe.
+// The host's database pools: created from [database] on first use by a plugin, each a set of
+// plain Poco::Data sessions (so keel::query() reaches the PostgreSQL connection below them)
+// behind a counting semaphore with a timeout, idle connections capped in number and every
+// connection in age; with a health check and the migration runner. Thread-safe.
 #pragma once
 
-#include <Poco/Data/SessionPool.h>
+#include <Poco/Data/Session.h>
 #include <spdlog/logger.h>
 
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>  // std::once_flag too
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,14 +56,25 @@ public:
     int inUse() const;
 
 private:
+    struct IdleSession {
+        Poco::Data::Session session;
+        std::chrono::steady_clock::time_point created;
+    };
+    // A new connection; throws Poco::Exception.
+    IdleSession open();
+    // Back from a PooledConnection: kept idle, or closed when broken, too old or surplus.
+    void giveBack(IdleSession session);
+    bool expired(const IdleSession& idle, std::chrono::steady_clock::time_point now) const;
+    static void closeAll(std::vector<IdleSession>& sessions);
+
     const std::string name_;
     const DatabaseSettings settings_;
     const ConnectionTarget target_;
     std::shared_ptr<spdlog::logger> logger_;
-    std::unique_ptr<Poco::Data::SessionPool> pool_;
     mutable std::mutex mutex_;
     std::condition_variable freed_;
     int borrowed_ = 0;
+    std::vector<IdleSession> idle_;  // most recently returned last
     std::once_flag walOnce_;
 };
 

@@ -102,23 +102,43 @@ private:
 }  // namespace
 
 namespace {
+// Lines a burst may queue before the access log drops (about 200 bytes each).
+constexpr std::size_t kAccessQueueLines = 16384;
+
 // Under systemd with stderr connected to the journal, entries go to journald with their fields;
 // elsewhere, lines to standard error.
-spdlog::sink_ptr defaultSink() {
-    if (JournalSink::stderrIsJournal()) return std::make_shared<JournalSink>();
-    return std::make_shared<spdlog::sinks::stderr_sink_mt>();
-}
+bool toJournal() { return JournalSink::stderrIsJournal(); }
 }  // namespace
 
-LogManager::LogManager() : LogManager(defaultSink()) {}
+// The access log's writer has standard error to itself in batches; the journal takes entries one
+// by one from either.
+LogManager::LogManager()
+    : LogManager(toJournal() ? spdlog::sink_ptr(std::make_shared<JournalSink>())
+                             : spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_sink_mt>()),
+                 toJournal() ? spdlog::sink_ptr(std::make_shared<JournalSink>())
+                             : spdlog::sink_ptr(std::make_shared<BatchingStderrSink>())) {}
 
-LogManager::LogManager(spdlog::sink_ptr sink) : sink_(std::move(sink)) { configure(level_, format_); }
+LogManager::LogManager(spdlog::sink_ptr sink) : LogManager(sink, sink) {}
+
+LogManager::LogManager(spdlog::sink_ptr sink, spdlog::sink_ptr accessTarget)
+    : sink_(std::move(sink)),
+      accessTarget_(std::move(accessTarget)),
+      accessSink_(std::make_shared<AsyncLogSink>(accessTarget_, kAccessQueueLines)) {
+    configure(level_, format_);
+}
+
+LogManager::~LogManager() {
+    // Loggers handed out may outlive this object; their lines still reach the writer until the
+    // last reference goes. Here: everything queued so far is written.
+    accessSink_->flush();
+}
 
 void LogManager::configure(spdlog::level::level_enum level, LogFormat format) {
     std::lock_guard<std::mutex> lock(mutex_);
     level_ = level;
     format_ = format;
     sink_->set_formatter(std::make_unique<LineFormatter>(format));
+    if (accessTarget_ != sink_) accessTarget_->set_formatter(std::make_unique<LineFormatter>(format));
     for (auto& [name, logger] : loggers_) logger->set_level(level);
     if (access_) access_->set_level(level);
 }
@@ -153,13 +173,18 @@ std::shared_ptr<spdlog::logger> LogManager::logger(const std::string& name) {
 std::shared_ptr<spdlog::logger> LogManager::accessLogger() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!access_) {
-        access_ = std::make_shared<spdlog::logger>(kAccessLoggerName, sink_);
+        access_ = std::make_shared<spdlog::logger>(kAccessLoggerName, accessSink_);
         access_->set_level(level_);
     }
     return access_;
 }
 
+std::uint64_t LogManager::accessLinesDropped() const { return accessSink_->dropped(); }
+
+void LogManager::countAccessDropsIn(prometheus::Counter* counter) { accessSink_->countDropsIn(counter); }
+
 void LogManager::flush() {
+    accessSink_->flush();  // outside mutex_: the writer never takes it
     std::lock_guard<std::mutex> lock(mutex_);
     sink_->flush();
 }

@@ -5,10 +5,14 @@
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
+
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include "async_log_sink.h"
 
 namespace keel::host {
 
@@ -16,10 +20,11 @@ enum class LogFormat { Text, Json };
 
 class LogManager {
 public:
-    // Logs to standard error.
+    // Logs to standard error (or the journal under systemd).
     LogManager();
     // Logs to `sink` (tests capture lines with an ostream sink).
     explicit LogManager(spdlog::sink_ptr sink);
+    ~LogManager();
 
     void configure(spdlog::level::level_enum level, LogFormat format);
     LogFormat format() const;
@@ -28,13 +33,23 @@ public:
 
     // The logger `name`, created on first use.
     std::shared_ptr<spdlog::logger> logger(const std::string& name);
-    // The access log: its messages are preformatted fields (key=value or JSON members).
+    // The access log: its messages are preformatted fields (key=value or JSON members), written
+    // by a thread of its own through a bounded queue (log.access_queue_size lines).
     std::shared_ptr<spdlog::logger> accessLogger();
+    // Access-log lines dropped because the queue was full; also counted in `counter` when set
+    // (nullptr: no longer).
+    std::uint64_t accessLinesDropped() const;
+    void countAccessDropsIn(prometheus::Counter* counter);
+    // Writes everything logged so far, the queued access-log lines included.
     void flush();
 
 private:
+    LogManager(spdlog::sink_ptr sink, spdlog::sink_ptr accessTarget);
+
     mutable std::mutex mutex_;
     spdlog::sink_ptr sink_;
+    spdlog::sink_ptr accessTarget_;            // where the access writer writes
+    std::shared_ptr<AsyncLogSink> accessSink_;  // what the access logger writes to
     spdlog::level::level_enum level_ = spdlog::level::info;
     LogFormat format_ = LogFormat::Text;
     std::map<std::string, std::shared_ptr<spdlog::logger>> loggers_;

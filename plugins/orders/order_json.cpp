@@ -3,8 +3,6 @@
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 #include <Poco/NumberParser.h>
 
 #include <ctime>
@@ -16,32 +14,60 @@ namespace keel::plugins::orders {
 
 namespace {
 
-Poco::JSON::Object::Ptr orderObject(const StoredOrder& order) {
-    Poco::JSON::Object::Ptr object = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    object->set("id", order.id);
-    object->set("user_id", order.userId);
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array();
-    for (const auto& item : order.items) {
-        Poco::JSON::Object::Ptr line = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        line->set("product_id", item.productId);
-        line->set("quantity", item.quantity);
-        line->set("price", formatCents(item.unitPriceCents));
-        items->add(line);
+// Orders are rendered straight into one string: the list is the hot path and a tree of
+// Poco::JSON objects per line item cost more than the query that read them.
+void appendOrder(std::string& out, const StoredOrder& order) {
+    out += "{\"id\":";
+    out += jsonString(order.id);
+    out += ",\"user_id\":";
+    out += jsonString(order.userId);
+    out += ",\"items\":[";
+    for (std::size_t i = 0; i < order.items.size(); ++i) {
+        const auto& item = order.items[i];
+        out += i == 0 ? "{\"product_id\":" : ",{\"product_id\":";
+        out += jsonString(item.productId);
+        out += ",\"quantity\":";
+        out += std::to_string(item.quantity);
+        out += ",\"price\":\"";
+        out += formatCents(item.unitPriceCents);
+        out += "\"}";
     }
-    object->set("items", items);
-    object->set("total", formatCents(order.totalCents));
-    object->set("status", order.status);
-    object->set("created_at", formatTimestamp(order.createdAtMicros));
-    return object;
-}
-
-std::string stringify(const Poco::Dynamic::Var& value) {
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(value, out);
-    return out.str();
+    out += "],\"total\":\"";
+    out += formatCents(order.totalCents);
+    out += "\",\"status\":";
+    out += jsonString(order.status);
+    out += ",\"created_at\":\"";
+    out += formatTimestamp(order.createdAtMicros);
+    out += "\"}";
 }
 
 }  // namespace
+
+std::string jsonString(std::string_view text) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (unsigned char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xF];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
 
 std::string formatTimestamp(std::int64_t unixMicros) {
     const std::time_t seconds = static_cast<std::time_t>(unixMicros / 1000000);
@@ -54,21 +80,25 @@ std::string formatTimestamp(std::int64_t unixMicros) {
     return text;
 }
 
-std::string orderJson(const StoredOrder& order) { return stringify(orderObject(order)); }
+std::string orderJson(const StoredOrder& order) {
+    std::string out;
+    out.reserve(256 + order.items.size() * 80);
+    appendOrder(out, order);
+    return out;
+}
 
 std::string pageJson(const OrderPage& page) {
-    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-    Poco::JSON::Array::Ptr orders = new Poco::JSON::Array();
-    for (const auto& order : page.orders) orders->add(orderObject(order));
-    body.set("orders", orders);
-    if (page.next) {
-        body.set("next_cursor", encodeCursor(*page.next));
-    } else {
-        body.set("next_cursor", Poco::Dynamic::Var());
+    std::string out;
+    out.reserve(64 + page.orders.size() * 320);
+    out += "{\"orders\":[";
+    for (std::size_t i = 0; i < page.orders.size(); ++i) {
+        if (i > 0) out += ',';
+        appendOrder(out, page.orders[i]);
     }
-    std::ostringstream out;
-    body.stringify(out);
-    return out.str();
+    out += "],\"next_cursor\":";
+    out += page.next ? jsonString(encodeCursor(*page.next)) : "null";
+    out += '}';
+    return out;
 }
 
 std::string encodeCursor(const PageCursor& cursor) {

@@ -3,12 +3,15 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "order_store.h"
 
 namespace keel::plugins::orders {
 
 std::string orderJson(const StoredOrder& order);
+// `text` as a quoted JSON string (quotes, backslashes and control characters escaped).
+std::string jsonString(std::string_view text);
 std::string pageJson(const OrderPage& page);
 // RFC 3339 UTC with microseconds: "2026-11-25T21:00:00.123456Z".
 std::string formatTimestamp(std::int64_t unixMicros);

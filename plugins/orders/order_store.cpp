@@ -1,19 +1,11 @@
 // SQL of the orders plugin.
 #include "order_store.h"
 
-#include <Poco/Data/Statement.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/Nullable.h>
 #include <Poco/String.h>
 
-#include <map>
-#include <sstream>
+#include "order_json.h"
 
 namespace keel::plugins::orders {
-
-using namespace Poco::Data::Keywords;
-using Poco::Data::Statement;
 
 namespace {
 
@@ -34,53 +26,38 @@ void OrderStore::create(const StoredOrder& order, const std::optional<Idempotenc
             return;
         }
         inTransaction(database_, [&](PooledConnection& connection) {
-            auto& session = connection.session();
-            StoredOrder row = order;
-            session << "INSERT INTO orders (id, user_id, status, total_cents, created_at_us) VALUES ($1, $2, "
-                       "$3, $4, $5)",
-                use(row.id), use(row.userId), use(row.status), use(row.totalCents), use(row.createdAtMicros),
-                now;
-            // All items in one statement: a multi-execution bulk insert could fail half-way on a
-            // statement Poco must not run again.
+            query(connection,
+                  "INSERT INTO orders (id, user_id, status, total_cents, created_at_us) VALUES ($1, $2, $3, $4, $5)",
+                  {order.id, order.userId, order.status, order.totalCents, order.createdAtMicros});
+            // All items in one statement.
             std::string sql =
                 "INSERT INTO order_items (order_id, line, product_id, quantity, unit_price_cents) VALUES ";
-            std::vector<std::string> productIds;
-            std::vector<Poco::Int32> lines, quantities;
-            std::vector<Poco::Int64> prices;
-            for (std::size_t i = 0; i < row.items.size(); ++i) {
+            std::vector<SqlParam> params;
+            for (std::size_t i = 0; i < order.items.size(); ++i) {
                 const int base = static_cast<int>(i) * 5;
-                sql += (i == 0 ? "" : ", ") + std::string("($") + std::to_string(base + 1) + ", $" +
-                       std::to_string(base + 2) + ", $" + std::to_string(base + 3) + ", $" +
-                       std::to_string(base + 4) + ", $" + std::to_string(base + 5) + ")";
+                sql += (i == 0 ? "(" : ", (");
+                for (int column = 1; column <= 5; ++column) {
+                    sql += (column == 1 ? "$" : ", $") + std::to_string(base + column);
+                }
+                sql += ")";
+                params.insert(params.end(), {order.id, static_cast<std::int64_t>(i + 1), order.items[i].productId,
+                                             order.items[i].quantity, order.items[i].unitPriceCents});
             }
-            Statement items(session);
-            items << sql;
-            lines.reserve(row.items.size());
-            for (std::size_t i = 0; i < row.items.size(); ++i) {
-                lines.push_back(static_cast<Poco::Int32>(i + 1));
-                productIds.push_back(row.items[i].productId);
-                quantities.push_back(row.items[i].quantity);
-                prices.push_back(row.items[i].unitPriceCents);
-            }
-            for (std::size_t i = 0; i < row.items.size(); ++i) {
-                items, use(row.id), use(lines[i]), use(productIds[i]), use(quantities[i]), use(prices[i]);
-            }
-            items.execute();
+            query(connection, sql, params);
             if (notification) {
-                OutboxMessage message = *notification;
-                Poco::Int32 attempts = 0;
-                session << "INSERT INTO order_outbox (id, topic, payload, created_at_us, attempts, "
-                           "next_attempt_at_us) "
-                           "VALUES ($1, $2, $3, $4, $5, $6)",
-                    use(message.id), use(message.topic), use(message.payload), use(message.createdAtMicros),
-                    use(attempts), use(message.createdAtMicros), now;
+                query(connection,
+                      "INSERT INTO order_outbox (id, topic, payload, created_at_us, attempts, next_attempt_at_us) "
+                      "VALUES ($1, $2, $3, $4, 0, $5)",
+                      {notification->id, notification->topic, notification->payload, notification->createdAtMicros,
+                       notification->createdAtMicros});
             }
             if (idempotency) {
-                IdempotencyRecord record = *idempotency;
-                session << "INSERT INTO order_idempotency_keys (idempotency_key, request_hash, order_id, "
-                           "response_status, response_body, expires_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
-                    use(record.key), use(record.requestHash), use(record.orderId), use(record.responseStatus),
-                    use(record.responseBody), use(record.expiresAtMicros), now;
+                query(connection,
+                      "INSERT INTO order_idempotency_keys (idempotency_key, request_hash, order_id, response_status, "
+                      "response_body, expires_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
+                      {idempotency->key, idempotency->requestHash, idempotency->orderId,
+                       static_cast<std::int64_t>(idempotency->responseStatus), idempotency->responseBody,
+                       idempotency->expiresAtMicros});
             }
         });
     } catch (const std::exception& error) {
@@ -92,246 +69,210 @@ void OrderStore::create(const StoredOrder& order, const std::optional<Idempotenc
     }
 }
 
-void OrderStore::createInOneStatement(const StoredOrder& order, const std::optional<IdempotencyRecord>& idempotency,
-                                      const std::optional<OutboxMessage>& notification) {
+std::string OrderStore::createStatement(bool withNotification, bool withIdempotency) {
     // The order, its items, and its outbox and idempotency rows in one data-modifying statement:
     // one round trip and its own transaction (PostgreSQL checks the foreign key at its end). The
-    // items travel as one JSON parameter, so the statement text does not grow with them.
-    Poco::JSON::Array lines;
-    for (std::size_t i = 0; i < order.items.size(); ++i) {
-        Poco::JSON::Object::Ptr line = new Poco::JSON::Object;
-        line->set("line", static_cast<int>(i + 1));
-        line->set("product_id", order.items[i].productId);
-        line->set("quantity", order.items[i].quantity);
-        line->set("unit_price_cents", order.items[i].unitPriceCents);
-        lines.add(line);
-    }
-    std::ostringstream itemsJson;
-    lines.stringify(itemsJson);
-
-    // Each placeholder appears once (Poco counts them to match bindings): values used twice are
-    // bound twice.
+    // items travel as one JSON parameter, so the text is one of four, each prepared once per
+    // connection.
     std::string sql =
         "WITH new_order AS (INSERT INTO orders (id, user_id, status, total_cents, created_at_us) "
         "VALUES ($1, $2, $3, $4, $5)), "
         "new_items AS (INSERT INTO order_items (order_id, line, product_id, quantity, unit_price_cents) "
-        "SELECT $6, item.line, item.product_id, item.quantity, item.unit_price_cents FROM json_to_recordset($7::json) "
+        "SELECT $1, item.line, item.product_id, item.quantity, item.unit_price_cents FROM json_to_recordset($6::json) "
         "AS item(line integer, product_id text, quantity integer, unit_price_cents bigint))";
-    int next = 8;
+    int next = 7;
     const auto placeholders = [&next](int count) {
         std::string list;
         for (int i = 0; i < count; ++i) list += (i == 0 ? "$" : ", $") + std::to_string(next++);
         return list;
     };
-    // One call per statement: the order of evaluation of `a + f() + f()` is unspecified.
-    if (notification) {
+    if (withNotification) {
         sql += ", new_message AS (INSERT INTO order_outbox (id, topic, payload, created_at_us, next_attempt_at_us, "
                "attempts) VALUES (";
         sql += placeholders(5);
         sql += ", 0))";
     }
-    if (idempotency) {
+    if (withIdempotency) {
         sql += ", new_key AS (INSERT INTO order_idempotency_keys (idempotency_key, request_hash, order_id, "
                "response_status, response_body, expires_at_us) VALUES (";
         sql += placeholders(6);
         sql += "))";
     }
-    sql += " SELECT 1";
+    return sql + " SELECT 1";
+}
 
-    StoredOrder row = order;
-    std::string itemOrderId = order.id;
-    std::string items = itemsJson.str();
-    OutboxMessage message = notification.value_or(OutboxMessage{});
-    Poco::Int64 nextAttempt = message.createdAtMicros;
-    IdempotencyRecord record = idempotency.value_or(IdempotencyRecord{});
+void OrderStore::createInOneStatement(const StoredOrder& order, const std::optional<IdempotencyRecord>& idempotency,
+                                      const std::optional<OutboxMessage>& notification) {
+    std::string items = "[";
+    for (std::size_t i = 0; i < order.items.size(); ++i) {
+        const auto& item = order.items[i];
+        items += (i == 0 ? "" : ",");
+        items += "{\"line\":" + std::to_string(i + 1) + ",\"product_id\":" + jsonString(item.productId) +
+                 ",\"quantity\":" + std::to_string(item.quantity) +
+                 ",\"unit_price_cents\":" + std::to_string(item.unitPriceCents) + "}";
+    }
+    items += "]";
+    std::vector<SqlParam> params{order.id, order.userId, order.status, order.totalCents, order.createdAtMicros,
+                                 std::move(items)};
+    if (notification) {
+        params.insert(params.end(), {notification->id, notification->topic, notification->payload,
+                                     notification->createdAtMicros, notification->createdAtMicros});
+    }
+    if (idempotency) {
+        params.insert(params.end(), {idempotency->key, idempotency->requestHash, idempotency->orderId,
+                                     static_cast<std::int64_t>(idempotency->responseStatus), idempotency->responseBody,
+                                     idempotency->expiresAtMicros});
+    }
+    const std::string& sql = statements_[(notification ? 1 : 0) + (idempotency ? 2 : 0)];
     for (int attempt = 0;; ++attempt) {
         auto connection = database_.acquire(database_.acquireTimeout());
         try {
-            Statement insert(connection.session());
-            insert << sql, use(row.id), use(row.userId), use(row.status), use(row.totalCents), use(row.createdAtMicros),
-                use(itemOrderId), use(items);
-            if (notification) {
-                insert, use(message.id), use(message.topic), use(message.payload), use(message.createdAtMicros),
-                    use(nextAttempt);
-            }
-            if (idempotency) {
-                insert, use(record.key), use(record.requestHash), use(record.orderId), use(record.responseStatus),
-                    use(record.responseBody), use(record.expiresAtMicros);
-            }
-            insert.execute();
+            query(connection, sql, params);
             return;
         } catch (const std::exception& error) {
-            // A pooled session the server dropped fails before the statement ran: once more.
+            // A pooled connection the server dropped fails before the statement ran: once more.
             if (attempt == 0 && isConnectionLost(error)) continue;
             throw;
         }
     }
 }
 
-std::map<std::string, std::vector<StoredItem>> OrderStore::itemsOf(Poco::Data::Session& session,
-                                                                  const std::vector<std::string>& orderIds) {
-    std::map<std::string, std::vector<StoredItem>> items;
-    if (orderIds.empty()) return items;
-    // Every order's items in one statement, however many orders a page holds (no query per order).
-    std::string sql =
-        "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items WHERE order_id IN (";
-    for (std::size_t i = 0; i < orderIds.size(); ++i) sql += (i == 0 ? "$" : ", $") + std::to_string(i + 1);
-    sql += ") ORDER BY order_id, line";
-    std::vector<std::string> ids = orderIds;  // use() binds non-const lvalues
-    std::vector<std::string> owners, products;
-    std::vector<Poco::Int32> quantities;
-    std::vector<Poco::Int64> prices;
-    Statement select(session);
-    select << sql;
-    for (auto& id : ids) select, use(id);
-    select, into(owners), into(products), into(quantities), into(prices);
-    select.execute();
-    for (std::size_t i = 0; i < owners.size(); ++i) items[owners[i]].push_back({products[i], quantities[i], prices[i]});
-    return items;
+namespace {
+
+// Rows of (order columns..., product_id, quantity, unit_price_cents), several per order in line
+// order, orders in the statement's order; an order without items has one row with NULL items.
+std::vector<StoredOrder> ordersOf(const SqlRows& rows) {
+    std::vector<StoredOrder> orders;
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+        if (orders.empty() || rows.text(row, 0) != orders.back().id) {
+            orders.push_back(StoredOrder{rows.string(row, 0), rows.string(row, 1), rows.string(row, 2),
+                                         rows.integer(row, 3), rows.integer(row, 4), {}});
+        }
+        if (!rows.isNull(row, 5)) {
+            orders.back().items.push_back({rows.string(row, 5), static_cast<std::int32_t>(rows.integer(row, 6)),
+                                           rows.integer(row, 7)});
+        }
+    }
+    return orders;
 }
+
+}  // namespace
 
 std::optional<StoredOrder> OrderStore::find(const std::string& id) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    auto& session = connection.session();
-    std::string key = id;
-    std::vector<std::string> users, statuses;
-    std::vector<Poco::Int64> totals, created;
-    session << "SELECT user_id, status, total_cents, created_at_us FROM orders WHERE id = $1", use(key),
-        into(users), into(statuses), into(totals), into(created), now;
-    if (users.empty()) return std::nullopt;
-    auto items = itemsOf(session, {id});
-    return StoredOrder{id, users[0], statuses[0], totals[0], created[0], std::move(items[id])};
+    auto orders = ordersOf(query(connection,
+                                 "SELECT o.id, o.user_id, o.status, o.total_cents, o.created_at_us, i.product_id, "
+                                 "i.quantity, i.unit_price_cents FROM orders o LEFT JOIN order_items i ON "
+                                 "i.order_id = o.id WHERE o.id = $1 ORDER BY i.line",
+                                 {id}));
+    if (orders.empty()) return std::nullopt;
+    return std::move(orders.front());
 }
 
 OrderPage OrderStore::list(const std::string& userId, int limit, const std::optional<PageCursor>& after) {
-    auto connection = database_.acquire(database_.acquireTimeout());
-    auto& session = connection.session();
-    std::string sql = "SELECT id, user_id, status, total_cents, created_at_us FROM orders";
+    // One statement: the page's orders (one more than shown, to know whether a next page exists)
+    // joined with all their items.
+    std::string sql = "WITH page AS (SELECT id, user_id, status, total_cents, created_at_us FROM orders";
     std::vector<std::string> conditions;
-    int next = 1;
-    if (!userId.empty()) conditions.push_back("user_id = $" + std::to_string(next++));
+    std::vector<SqlParam> params;
+    if (!userId.empty()) {
+        params.emplace_back(userId);
+        conditions.push_back("user_id = $" + std::to_string(params.size()));
+    }
     if (after) {
-        // Each placeholder appears once: Poco counts them to match bindings.
-        const std::string before = "$" + std::to_string(next++);
-        const std::string same = "$" + std::to_string(next++);
-        const std::string id = "$" + std::to_string(next++);
-        conditions.push_back("(created_at_us < " + before + " OR (created_at_us = " + same + " AND id < " +
-                             id + "))");
+        // Each placeholder appears once: Poco (SQLite) counts them to match bindings.
+        params.insert(params.end(), {after->createdAtMicros, after->createdAtMicros, after->id});
+        const std::size_t first = params.size() - 2;
+        conditions.push_back("(created_at_us < $" + std::to_string(first) + " OR (created_at_us = $" +
+                             std::to_string(first + 1) + " AND id < $" + std::to_string(first + 2) + "))");
     }
     for (std::size_t i = 0; i < conditions.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + conditions[i];
-    sql += " ORDER BY created_at_us DESC, id DESC LIMIT " + std::to_string(limit + 1);
-
-    std::string user = userId;
-    Poco::Int64 afterAt = after ? after->createdAtMicros : 0;
-    std::string afterId = after ? after->id : "";
-    std::vector<std::string> ids, users, statuses;
-    std::vector<Poco::Int64> totals, created;
-    Statement select(session);
-    select << sql;
-    if (!userId.empty()) select, use(user);
-    if (after) select, use(afterAt), use(afterAt), use(afterId);
-    select, into(ids), into(users), into(statuses), into(totals), into(created);
-    select.execute();
+    sql += " ORDER BY created_at_us DESC, id DESC LIMIT " + std::to_string(limit + 1) +
+           ") SELECT page.id, page.user_id, page.status, page.total_cents, page.created_at_us, i.product_id, "
+           "i.quantity, i.unit_price_cents FROM page LEFT JOIN order_items i ON i.order_id = page.id "
+           "ORDER BY page.created_at_us DESC, page.id DESC, i.line";
+    auto connection = database_.acquire(database_.acquireTimeout());
+    auto orders = ordersOf(query(connection, sql, params));
 
     OrderPage page;
-    const std::size_t shown = std::min(ids.size(), static_cast<std::size_t>(limit));
-    auto items = itemsOf(session, std::vector<std::string>(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(shown)));
-    for (std::size_t i = 0; i < shown; ++i) {
-        page.orders.push_back(StoredOrder{ids[i], users[i], statuses[i], totals[i], created[i], std::move(items[ids[i]])});
-    }
-    if (ids.size() > shown && shown > 0) page.next = PageCursor{created[shown - 1], ids[shown - 1]};
+    const std::size_t shown = std::min(orders.size(), static_cast<std::size_t>(limit));
+    if (orders.size() > shown && shown > 0) page.next = PageCursor{orders[shown - 1].createdAtMicros, orders[shown - 1].id};
+    orders.resize(shown);
+    page.orders = std::move(orders);
     return page;
 }
 
 std::optional<IdempotencyRecord> OrderStore::findIdempotency(const std::string& key, std::int64_t nowMicros) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    std::string lookup = key;
-    Poco::Int64 current = nowMicros;
-    std::vector<std::string> hashes, orderIds, bodies;
-    std::vector<Poco::Int32> statuses;
-    std::vector<Poco::Int64> expiries;
-    connection.session()
-        << "SELECT request_hash, order_id, response_status, response_body, expires_at_us FROM "
-           "order_idempotency_keys WHERE idempotency_key = $1 AND expires_at_us > $2",
-        use(lookup), use(current), into(hashes), into(orderIds), into(statuses), into(bodies), into(expiries),
-        now;
-    if (hashes.empty()) return std::nullopt;
-    return IdempotencyRecord{key, hashes[0], orderIds[0], statuses[0], bodies[0], expiries[0]};
+    const auto rows = query(connection,
+                            "SELECT request_hash, order_id, response_status, response_body, expires_at_us FROM "
+                            "order_idempotency_keys WHERE idempotency_key = $1 AND expires_at_us > $2",
+                            {key, nowMicros});
+    if (rows.empty()) return std::nullopt;
+    return IdempotencyRecord{key,
+                             rows.string(0, 0),
+                             rows.string(0, 1),
+                             static_cast<int>(rows.integer(0, 2)),
+                             rows.string(0, 3),
+                             rows.integer(0, 4)};
 }
 
 std::vector<OutboxMessage> OrderStore::claimDue(std::int64_t nowMicros, std::int64_t leaseUntilMicros,
                                                 int limit) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    auto& session = connection.session();
-    Poco::Int64 current = nowMicros;
-    std::vector<std::string> ids, topics, payloads;
-    std::vector<Poco::Int64> created;
-    std::vector<Poco::Int32> attempts;
-    session << "SELECT id, topic, payload, created_at_us, attempts FROM order_outbox WHERE delivered_at_us "
-               "IS NULL "
-               "AND next_attempt_at_us <= $1 ORDER BY created_at_us LIMIT " +
-                   std::to_string(limit),
-        use(current), into(ids), into(topics), into(payloads), into(created), into(attempts), now;
+    const auto due = query(connection,
+                           "SELECT id, topic, payload, created_at_us, attempts FROM order_outbox WHERE delivered_at_us "
+                           "IS NULL AND next_attempt_at_us <= $1 ORDER BY created_at_us LIMIT " +
+                               std::to_string(limit),
+                           {nowMicros});
     std::vector<OutboxMessage> claimed;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        std::string id = ids[i];
-        Poco::Int64 lease = leaseUntilMicros;
-        Statement claim(session);
-        claim << "UPDATE order_outbox SET next_attempt_at_us = $1, attempts = attempts + 1 WHERE id = $2 AND "
-                 "delivered_at_us IS NULL AND next_attempt_at_us <= $3",
-            use(lease), use(id), use(current);
-        if (claim.execute() == 1)
-            claimed.push_back(OutboxMessage{ids[i], topics[i], payloads[i], created[i], attempts[i] + 1});
+    for (std::size_t row = 0; row < due.size(); ++row) {
+        const auto claim = query(connection,
+                                 "UPDATE order_outbox SET next_attempt_at_us = $1, attempts = attempts + 1 WHERE id = "
+                                 "$2 AND delivered_at_us IS NULL AND next_attempt_at_us <= $3",
+                                 {leaseUntilMicros, due.string(row, 0), nowMicros});
+        if (claim.affected() == 1) {
+            claimed.push_back(OutboxMessage{due.string(row, 0), due.string(row, 1), due.string(row, 2),
+                                            due.integer(row, 3), static_cast<std::int32_t>(due.integer(row, 4) + 1)});
+        }
     }
     return claimed;
 }
 
 void OrderStore::markDelivered(const std::string& id, std::int64_t nowMicros) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    std::string key = id;
-    Poco::Int64 at = nowMicros;
-    connection.session() << "UPDATE order_outbox SET delivered_at_us = $1, last_error = NULL WHERE id = $2",
-        use(at), use(key), now;
+    query(connection, "UPDATE order_outbox SET delivered_at_us = $1, last_error = NULL WHERE id = $2", {nowMicros, id});
 }
 
 void OrderStore::markFailed(const std::string& id, std::int64_t nextAttemptMicros, const std::string& error) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    std::string key = id;
-    Poco::Int64 next = nextAttemptMicros;
-    std::string message = error.substr(0, 500);
-    connection.session() << "UPDATE order_outbox SET next_attempt_at_us = $1, last_error = $2 WHERE id = $3",
-        use(next), use(message), use(key), now;
+    query(connection, "UPDATE order_outbox SET next_attempt_at_us = $1, last_error = $2 WHERE id = $3",
+          {nextAttemptMicros, error.substr(0, 500), id});
 }
 
 std::int64_t OrderStore::pendingCount() {
     auto connection = database_.acquire(database_.acquireTimeout());
-    Poco::Int64 count = 0;
-    connection.session() << "SELECT COUNT(*) FROM order_outbox WHERE delivered_at_us IS NULL", into(count),
-        now;
-    return count;
+    return query(connection, "SELECT COUNT(*) FROM order_outbox WHERE delivered_at_us IS NULL").integer(0, 0);
 }
 
 int OrderStore::purgeExpiredIdempotency(std::int64_t nowMicros, int batch) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    Poco::Int64 current = nowMicros;
-    Statement purge(connection.session());
-    purge << "DELETE FROM order_idempotency_keys WHERE idempotency_key IN (SELECT idempotency_key FROM "
-             "order_idempotency_keys WHERE expires_at_us <= $1 LIMIT " +
-                 std::to_string(batch) + ")",
-        use(current);
-    return static_cast<int>(purge.execute());
+    return static_cast<int>(query(connection,
+                                  "DELETE FROM order_idempotency_keys WHERE idempotency_key IN (SELECT idempotency_key "
+                                  "FROM order_idempotency_keys WHERE expires_at_us <= $1 LIMIT " +
+                                      std::to_string(batch) + ")",
+                                  {nowMicros})
+                                .affected());
 }
 
 int OrderStore::purgeDeliveredOutbox(std::int64_t deliveredBeforeMicros, int batch) {
     auto connection = database_.acquire(database_.acquireTimeout());
-    Poco::Int64 before = deliveredBeforeMicros;
-    Statement purge(connection.session());
-    purge << "DELETE FROM order_outbox WHERE id IN (SELECT id FROM order_outbox WHERE delivered_at_us IS NOT "
-             "NULL AND "
-             "delivered_at_us <= $1 LIMIT " +
-                 std::to_string(batch) + ")",
-        use(before);
-    return static_cast<int>(purge.execute());
+    return static_cast<int>(query(connection,
+                                  "DELETE FROM order_outbox WHERE id IN (SELECT id FROM order_outbox WHERE "
+                                  "delivered_at_us IS NOT NULL AND delivered_at_us <= $1 LIMIT " +
+                                      std::to_string(batch) + ")",
+                                  {deliveredBeforeMicros})
+                                .affected());
 }
 
 }  // namespace keel::plugins::orders

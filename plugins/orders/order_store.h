@@ -1,12 +1,11 @@
-// Orders in SQL, the same statements for PostgreSQL and SQLite ($n placeholders work in both).
-// Every statement is built, run once and discarded (docs/design-notes.md: re-running a failed Poco
-// PostgreSQL statement can crash). Thread-safe: each call borrows its own session.
+// Orders in SQL through keel::query() (prepared once per PostgreSQL connection), the same
+// statements for PostgreSQL and SQLite ($n placeholders work in both) except order creation,
+// one statement on PostgreSQL. Thread-safe: each call borrows its own connection.
 #pragma once
 
 #include <keel/database.h>
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -65,7 +64,10 @@ public:
 
 class OrderStore {
 public:
-    explicit OrderStore(Database& database) : database_(database) {}
+    explicit OrderStore(Database& database)
+        : database_(database),
+          statements_{createStatement(false, false), createStatement(true, false), createStatement(false, true),
+                      createStatement(true, true)} {}
 
     // One transaction: the order, its items, the optional idempotency record and outbox message.
     // Throws IdempotencyConflict, DatabaseUnavailable, or the database's exception.
@@ -90,10 +92,10 @@ private:
     // PostgreSQL: create() as one statement (one round trip).
     void createInOneStatement(const StoredOrder& order, const std::optional<IdempotencyRecord>& idempotency,
                               const std::optional<OutboxMessage>& notification);
-    // The items of each of `orderIds` (in line order), read with one statement.
-    std::map<std::string, std::vector<StoredItem>> itemsOf(Poco::Data::Session& session,
-                                                           const std::vector<std::string>& orderIds);
+    // The text of that statement, with or without the outbox and idempotency rows.
+    static std::string createStatement(bool withNotification, bool withIdempotency);
     Database& database_;
+    const std::string statements_[4];  // [notification + 2 * idempotency]
 };
 
 }  // namespace keel::plugins::orders

@@ -37,6 +37,8 @@ keel_missing_deps() {
 keel_install_deps() {
     if [[ "${KEEL_SKIP_DEPS:-0}" == 1 ]]; then
         keel_log "KEEL_SKIP_DEPS=1: not checking Debian packages"
+        # KEEL_* variables configure keel: the ones it starts must not see this one.
+        unset KEEL_SKIP_DEPS
         return 0
     fi
     command -v dpkg-query >/dev/null 2>&1 || { keel_log "error: dpkg-query not found: this needs Debian 12"; return 1; }

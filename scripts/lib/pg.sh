@@ -105,16 +105,19 @@ keel_pg_start_in() {
         return 1
     }
     # In the config file (not pg_ctl -o) so any later pg_ctl restart keeps the same settings.
-    # fsync & co. off: the data is thrown away, and tests run several times faster.
+    # fsync & co. off: the data is thrown away, and tests run several times faster. Benchmarks
+    # (KEEL_PG_DURABLE=1) keep PostgreSQL's durable defaults, as production runs it.
     # Every step has its own `|| return 1`: the caller runs this under `if !`, where set -e is off.
+    local durability="fsync = off
+synchronous_commit = off
+full_page_writes = off"
+    [[ "${KEEL_PG_DURABLE:-0}" == 1 ]] && durability="# durable: fsync, synchronous_commit, full_page_writes on"
     keel_pg_run_as "$user" tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF || return 1
 # --- keel throwaway test cluster ---
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+$durability
 max_connections = 200
 CONF
 

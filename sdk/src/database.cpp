@@ -19,6 +19,7 @@ std::string describeError(const std::exception& error) {
 }
 
 bool isConnectionLost(const std::exception& error) {
+    if (const auto* sql = dynamic_cast<const SqlError*>(&error)) return sql->connectionLost();
     const std::string text = Poco::toLower(describeError(error));
     for (const char* marker : {"server closed the connection", "no connection to the server",
                                "terminating connection", "connection refused", "could not connect",
@@ -30,6 +31,7 @@ bool isConnectionLost(const std::exception& error) {
 }
 
 std::string sqlState(const std::exception& error) {
+    if (const auto* sql = dynamic_cast<const SqlError*>(&error)) return sql->sqlState();
     const std::string text = describeError(error);
     const auto at = text.find("State: ");
     if (at == std::string::npos || at + 12 > text.size()) return "";

@@ -1,17 +1,19 @@
 // Named database pools owned by the host: PostgreSQL (production) or SQLite (the zero-setup
-// default) behind Poco::Data, with a bounded wait for a free session, and per-plugin versioned
-// migrations. A plugin declares what it uses in configure() (Registrar::database,
+// default) behind Poco::Data, with a bounded wait for a free session, query() as the fast path
+// (statements prepared once per connection), and per-plugin versioned migrations. A plugin declares what it uses in configure() (Registrar::database,
 // Registrar::addMigrations) and borrows sessions from start() on. Thread-safe.
 #pragma once
 
 #include <Poco/Data/Session.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "keel/export.h"
@@ -77,6 +79,84 @@ public:
     // The configured wait for acquire() (database.acquire_timeout).
     virtual std::chrono::milliseconds acquireTimeout() const = 0;
 };
+
+// --- Statements prepared once per connection (the fast path) -----------------------------------
+
+// A parameter of query(): text, a 64-bit integer or NULL. Sent as text; the server converts it to
+// the column's type.
+class KEEL_SDK_API SqlParam {
+public:
+    SqlParam(std::string text) : text_(std::move(text)), kind_(Kind::Text) {}
+    SqlParam(const char* text) : text_(text), kind_(Kind::Text) {}
+    SqlParam(std::int64_t value);
+    SqlParam(std::int32_t value) : SqlParam(static_cast<std::int64_t>(value)) {}
+    SqlParam(std::nullopt_t) : kind_(Kind::Null) {}
+    template <class T>
+    SqlParam(const std::optional<T>& value) : SqlParam(value ? SqlParam(*value) : SqlParam(std::nullopt)) {}
+
+    bool isNull() const { return kind_ == Kind::Null; }
+    bool isInteger() const { return kind_ == Kind::Integer; }
+    const std::string& text() const { return text_; }
+    std::int64_t integer() const { return integer_; }
+
+private:
+    enum class Kind { Text, Integer, Null };
+    std::string text_;
+    std::int64_t integer_ = 0;
+    Kind kind_;
+};
+
+// A failed query(). sqlState() is PostgreSQL's SQLSTATE ("23505"; "" on SQLite);
+// connectionLost() says the connection is gone, so the work may be retried on a fresh one.
+class KEEL_SDK_API SqlError : public std::runtime_error {
+public:
+    SqlError(const std::string& message, std::string sqlState, bool connectionLost);
+    ~SqlError() override;
+    const std::string& sqlState() const { return sqlState_; }
+    bool connectionLost() const { return connectionLost_; }
+
+private:
+    std::string sqlState_;
+    bool connectionLost_;
+};
+
+// The rows of a query(), every cell as text (PostgreSQL's text format), owned by this object.
+class KEEL_SDK_API SqlRows {
+public:
+    std::size_t size() const { return columns_ == 0 ? 0 : cells_.size() / columns_; }
+    bool empty() const { return size() == 0; }
+    std::size_t columns() const { return columns_; }
+    bool isNull(std::size_t row, std::size_t column) const { return cell(row, column).null; }
+    std::string_view text(std::size_t row, std::size_t column) const {
+        const Cell& c = cell(row, column);
+        return std::string_view(text_).substr(c.offset, c.length);
+    }
+    std::string string(std::size_t row, std::size_t column) const { return std::string(text(row, column)); }
+    // Throws SqlError when the cell is not a whole number.
+    std::int64_t integer(std::size_t row, std::size_t column) const;
+    // Rows inserted, updated or deleted by the statement.
+    std::int64_t affected() const { return affected_; }
+
+private:
+    struct Cell {
+        std::size_t offset;
+        std::size_t length;
+        bool null;
+    };
+    const Cell& cell(std::size_t row, std::size_t column) const { return cells_.at(row * columns_ + column); }
+    friend struct SqlRowsBuilder;
+    std::string text_;
+    std::vector<Cell> cells_;
+    std::size_t columns_ = 0;
+    std::int64_t affected_ = 0;
+};
+
+// Runs one statement with $1..$n placeholders on a borrowed connection (inside a transaction
+// when the caller began one). PostgreSQL: the text is prepared once per connection and
+// re-executed with libpq, one round trip per call; a failure leaves the connection usable.
+// SQLite: runs through Poco::Data. Throws SqlError.
+KEEL_SDK_API SqlRows query(PooledConnection& connection, const std::string& sql,
+                           const std::vector<SqlParam>& params = {});
 
 // Runs `work` in one transaction on a borrowed session and commits; rolls back and rethrows on
 // any exception. When the session turns out to be dead (the server restarted since it was

@@ -96,12 +96,14 @@ TEST_F(PipelineTest, RecoveryTurnsExceptionsInto500ProblemAndLogsThem) {
     EXPECT_EQ(boom.status(), 500);
     EXPECT_EQ(boom.headers().get("Content-Type").value_or(""), "application/problem+json");
     EXPECT_EQ(boom.body().find("kaput"), std::string::npos) << "internal details must not leak to clients";
+    logs.flush();  // the access log writes from its own thread: let it finish before reading
     EXPECT_NE(logText.str().find("kaput"), std::string::npos);
     EXPECT_NE(logText.str().find("request_id=req-1"), std::string::npos) << logText.str();
     auto teapot = run(*snapshot, "GET", "/teapot");
     EXPECT_EQ(teapot.status(), 418);
     EXPECT_NE(teapot.body().find("\"detail\":\"short\""), std::string::npos);
-    // The access log saw the final status.
+    // The access log saw the final status (written by its own thread: flush waits for it).
+    logs.flush();
     EXPECT_NE(logText.str().find("route=/boom status=500"), std::string::npos) << logText.str();
 }
 
@@ -133,6 +135,7 @@ TEST(RequestIds, AreVersion4UuidsAndDoNotRepeat) {
 TEST_F(PipelineTest, AccessLogHasOneStructuredLinePerRequest) {
     auto snapshot = build({{"GET", "/items/{id}", [](Request&, Response& r) { r.send(200, "hello"); }}}, {});
     run(*snapshot, "GET", "/items/42", "rid-7");
+    logs.flush();
     const std::string text = logText.str();
     EXPECT_NE(text.find("[access] request_id=rid-7 listener=public method=GET route=/items/{id} status=200"),
               std::string::npos)
@@ -141,6 +144,7 @@ TEST_F(PipelineTest, AccessLogHasOneStructuredLinePerRequest) {
 
     logs.configure(spdlog::level::info, LogFormat::Json);
     run(*snapshot, "GET", "/items/43", "rid-8");
+    logs.flush();
     const std::string json = logText.str().substr(text.size());
     EXPECT_NE(json.find("\"logger\":\"access\",\"request_id\":\"rid-8\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"route\":\"/items/{id}\",\"status\":200"), std::string::npos) << json;

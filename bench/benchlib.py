@@ -1,0 +1,140 @@
+"""What every Keel benchmark shares: free ports, servers started and stopped as process groups,
+bounded wrk runs parsed into (requests/s, p99 ms, failed), medians. Only 127.0.0.1 is contacted."""
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port, path, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+class System:
+    """A server under test: started, measured, stopped."""
+
+    def __init__(self, name, argv, port, env=None, path="/hello/Ada"):
+        self.name, self.argv, self.port, self.env, self.path = name, argv, port, env, path
+        self.process = None
+        self.log = tempfile.TemporaryFile()
+
+    def start(self):
+        environment = dict(os.environ)
+        environment.update(self.env or {})
+        self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=self.log, env=environment,
+                                        start_new_session=True)
+        if not wait_for(self.port, self.path):
+            self.stop()
+            self.log.seek(0)
+            raise RuntimeError(f"{self.name} did not start: {self.log.read()[-2000:].decode(errors='replace')}")
+
+    def pids(self):
+        # nginx answers from a worker process: measure the whole process group.
+        out = subprocess.run(["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()] or [self.process.pid]
+
+    def rss_kib_and_threads(self):
+        rss = threads = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmRSS:"):
+                            rss += int(line.split()[1])
+                        elif line.startswith("Threads:"):
+                            threads += int(line.split()[1])
+            except FileNotFoundError:
+                pass
+        return rss, threads
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+
+def wrk(port, path, connections, seconds, script=None, script_args=()):
+    """One bounded load run: (requests/s, p99 ms, failed requests, p50 ms). `script` is a wrk Lua
+    file (bench/wrk/*.lua) given `script_args`."""
+    threads = min(2, connections)
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "2s", "--latency"]
+    if script:
+        argv += ["-s", script]
+    argv.append(f"http://127.0.0.1:{port}{path}")
+    if script_args:
+        argv += ["--", *script_args]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failed = (sum(int(x) for x in errors.groups()) if errors else 0) + (int(non2xx.group(1)) if non2xx else 0)
+    return rps, p99, failed, p50
+
+
+def parse_latency(text):
+    value = float(re.match(r"[\d.]+", text).group(0))
+    unit = text[len(re.match(r"[\d.]+", text).group(0)):]
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def hold_idle(port, count, seconds=10.0):
+    """Opens `count` keep-alive connections, each after one request; returns them and how many got
+    no answer within `seconds` altogether (a thread-per-connection server leaves most unanswered)."""
+    sockets, unanswered = [], 0
+    for _ in range(count):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s.sendall(b"GET /hello/idle HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            sockets.append(s)
+        except OSError:
+            unanswered += 1
+    deadline = time.time() + seconds
+    for s in sockets:
+        try:
+            s.settimeout(max(0.001, deadline - time.time()))
+            if not s.recv(4096):
+                unanswered += 1
+        except OSError:
+            unanswered += 1
+    return sockets, unanswered
+
+
+def fmt(value, digits=0):
+    return f"{value:,.{digits}f}"
+
+
+
+
+def median_of(runs, index):
+    return statistics.median(r[index] for r in runs)
+
+
+def spread(runs, index=0):
+    return f"{fmt(min(r[index] for r in runs))}-{fmt(max(r[index] for r in runs))}"

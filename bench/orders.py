@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Orders on PostgreSQL: Keel's POST /api/v1/orders, GET /api/v1/orders/{id} and the list of 20
+next to pgbench -M prepared running the SQL Keel sends for the same request, on the same tables,
+with the same connection count and commit settings, alternating, several rounds, medians and
+ratios. Keel runs without an inventory service (pgbench has none either).
+
+Run by scripts/bench, which starts a throwaway PostgreSQL with durable settings and passes its URL.
+Every process started here is stopped on exit; only 127.0.0.1 is contacted; every run is bounded.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+from benchlib import System, fmt, free_port, median_of, spread, wrk
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONNECTIONS = [8, 32]
+READER = "bench-reader"
+READER_ORDERS = 50
+
+# The three lines of bench/wrk/post_order.lua, as Keel stores them.
+ITEMS_JSON = ('[{"line":1,"product_id":"p-1","quantity":2,"unit_price_cents":1999},'
+              '{"line":2,"product_id":"p-2","quantity":1,"unit_price_cents":500},'
+              '{"line":3,"product_id":"p-3","quantity":3,"unit_price_cents":25}]')
+
+# What plugins/orders/order_store.cpp sends, with pgbench variables in place of its parameters
+# (keep in step with OrderStore::createStatement, find and list).
+ORDER_INSERT = (
+    "WITH new_order AS (INSERT INTO orders (id, user_id, status, total_cents, created_at_us) "
+    "VALUES (:n, 'bench-writer', 'confirmed', 4573, :t)), "
+    "new_items AS (INSERT INTO order_items (order_id, line, product_id, quantity, unit_price_cents) "
+    "SELECT :n, item.line, item.product_id, item.quantity, item.unit_price_cents FROM json_to_recordset('"
+    + ITEMS_JSON + "'::json) AS item(line integer, product_id text, quantity integer, unit_price_cents bigint))")
+NEW_MESSAGE = (", new_message AS (INSERT INTO order_outbox (id, topic, payload, created_at_us, next_attempt_at_us, "
+               "attempts) VALUES ('m' || :n, 'order.created', '{\"event\":\"order.created\",\"order\":{}}', :t, :t, 0))")
+NEW_KEY = (", new_key AS (INSERT INTO order_idempotency_keys (idempotency_key, request_hash, order_id, "
+           "response_status, response_body, expires_at_us) VALUES ('k' || :n, "
+           "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', :n, 201, '{\"id\":\"x\"}', :t))")
+KEY_LOOKUP = ("SELECT request_hash, order_id, response_status, response_body, expires_at_us FROM "
+              "order_idempotency_keys WHERE idempotency_key = 'k' || :n AND expires_at_us > :t;\n")
+VARIABLES = "\\set n random(1, 9000000000000000000)\n\\set t random(1700000000000000, 1800000000000000)\n"
+
+
+def find_sql(order_id):
+    return ("SELECT o.id, o.user_id, o.status, o.total_cents, o.created_at_us, i.product_id, i.quantity, "
+            "i.unit_price_cents FROM orders o LEFT JOIN order_items i ON i.order_id = o.id "
+            f"WHERE o.id = '{order_id}' ORDER BY i.line;\n")
+
+
+def list_sql(user, limit=20):
+    return ("WITH page AS (SELECT id, user_id, status, total_cents, created_at_us FROM orders "
+            f"WHERE user_id = '{user}' ORDER BY created_at_us DESC, id DESC LIMIT {limit + 1}) "
+            "SELECT page.id, page.user_id, page.status, page.total_cents, page.created_at_us, i.product_id, "
+            "i.quantity, i.unit_price_cents FROM page LEFT JOIN order_items i ON i.order_id = page.id "
+            "ORDER BY page.created_at_us DESC, page.id DESC, i.line;\n")
+
+
+def pgbench(url, script, connections, seconds):
+    out = subprocess.run([PGBENCH, "-n", "-M", "prepared", "-c", str(connections), "-j", "2", "-T", str(seconds),
+                          "-f", script, "-r", url], capture_output=True, text=True, timeout=seconds + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {out.stderr[-2000:]}")
+    tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    return tps, latency, int(failed.group(1)) if failed else 0
+
+
+def post(port, path, body):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def psql(url, sql):
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True,
+                   capture_output=True, timeout=60)
+
+
+def main():
+    global PGBENCH
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keel", required=True)
+    parser.add_argument("--plugins", required=True)
+    parser.add_argument("--config", required=True, help="etc/keel.ini")
+    parser.add_argument("--database-url", required=True, help="postgresql://... of an empty cluster's database")
+    parser.add_argument("--pgbench", default="pgbench")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--data", help="write throughput/p99 per connection count here (for the chart)")
+    args = parser.parse_args()
+    PGBENCH = args.pgbench
+
+    work = tempfile.mkdtemp(prefix="keel-bench-orders-")
+    sink_port = free_port()
+    nginx_conf = os.path.join(work, "sink.conf")
+    with open(nginx_conf, "w") as conf:
+        conf.write(f"""worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
+  uwsgi_temp_path {work}; scgi_temp_path {work};
+  server {{ listen 127.0.0.1:{sink_port}; location / {{ return 200; }} }}
+}}
+""")
+
+    def keel(name, extra):
+        port, admin = free_port(), free_port()
+        argv = [args.keel, "--config", args.config, "--define", f"server.port={port}", "--define",
+                f"admin.port={admin}", "--define", "server.host=127.0.0.1", "--define", f"plugins.dir={args.plugins}",
+                "--define", f"database.url={args.database_url}", "--define", "database.max_conns=32",
+                "--define", "server.max_keep_alive_requests=0"]
+        for define in extra:
+            argv += ["--define", define]
+        return System(name, argv, port, path="/health")
+
+    plain = keel("keel", [])
+    notifying = keel("keel (notify)", [f"orders.notify.url=http://127.0.0.1:{sink_port}/events"])
+    sink = System("notification sink", ["nginx", "-c", nginx_conf, "-p", work], sink_port, path="/")
+
+    scripts = {}
+
+    def script(name, text):
+        path = os.path.join(work, name + ".sql")
+        with open(path, "w") as f:
+            f.write(text)
+        scripts[name] = path
+
+    script("write", VARIABLES + ORDER_INSERT + " SELECT 1;\n")
+    script("write+idempotency", VARIABLES + KEY_LOOKUP + ORDER_INSERT + NEW_KEY + " SELECT 1;\n")
+    script("write+outbox", VARIABLES + ORDER_INSERT + NEW_MESSAGE + " SELECT 1;\n")
+
+    post_script = os.path.join(HERE, "wrk", "post_order.lua")
+    # (scenario, system, path, wrk script, script args)
+    scenarios = [
+        ("write", plain, "/api/v1/orders", post_script, ()),
+        ("write+idempotency", plain, "/api/v1/orders", post_script, ("idempotency",)),
+        ("write+outbox", notifying, "/api/v1/orders", post_script, ()),
+        ("get", plain, None, None, ()),
+        ("list 20", plain, f"/api/v1/orders?user_id={READER}&limit=20", None, ()),
+    ]
+    results = {}
+    try:
+        sink.start()
+        plain.start()
+        # Readers' data, written once through Keel: 50 orders of three lines for one user.
+        body = json.dumps({"user_id": READER, "items": [
+            {"product_id": f"p-{i}", "quantity": i, "price": "1.50"} for i in range(1, 4)]})
+        order_id = None
+        for _ in range(READER_ORDERS):
+            order_id = post(plain.port, "/api/v1/orders", body)["id"]
+        scenarios[3] = ("get", plain, f"/api/v1/orders/{order_id}", None, ())
+        script("get", find_sql(order_id))
+        script("list 20", list_sql(READER))
+        plain.stop()
+
+        for round_number in range(args.rounds):
+            for name, system, path, lua, lua_args in scenarios:
+                for connections in CONNECTIONS:
+                    runs = [("keel", lambda: run_keel(system, path, lua, lua_args, connections, args.seconds)),
+                            ("pgbench", lambda: pgbench(args.database_url, scripts[name], connections, args.seconds))]
+                    if round_number % 2:
+                        runs.reverse()
+                    for who, run in runs:
+                        results.setdefault((name, connections, who), []).append(run())
+                print(f"round {round_number + 1}: {name} done", file=sys.stderr)
+            plain.stop()
+            notifying.stop()
+    finally:
+        for system in (plain, notifying, sink):
+            system.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\n### Orders on PostgreSQL (fsync on): Keel vs pgbench -M prepared, same SQL "
+          f"(medians of {args.rounds} rounds of {args.seconds} s)\n")
+    print("| Scenario | Connections | Keel req/s | spread | Keel p99 ms | pgbench tps | spread | Keel / pgbench | Failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for name, *_ in scenarios:
+        for connections in CONNECTIONS:
+            keel_runs = results[(name, connections, "keel")]
+            pg_runs = results[(name, connections, "pgbench")]
+            keel_rps, pg_tps = median_of(keel_runs, 0), median_of(pg_runs, 0)
+            failed = sum(r[2] for r in keel_runs) + sum(r[2] for r in pg_runs)
+            print(f"| {name} | {connections} | {fmt(keel_rps)} | {spread(keel_runs)} | {median_of(keel_runs, 1):.2f} | "
+                  f"{fmt(pg_tps)} | {spread(pg_runs)} | {keel_rps / pg_tps:.2f} | {failed} |")
+            rows.append((name, connections, keel_rps, median_of(keel_runs, 1), pg_tps))
+    if args.data:
+        with open(args.data, "w") as data:
+            for name, connections, rps, p99, tps in rows:
+                data.write(f'"{name}" {connections} {rps:.0f} {p99:.3f} {tps:.0f}\n')
+
+
+def run_keel(system, path, lua, lua_args, connections, seconds):
+    if system.process is None:
+        system.start()
+        wrk(system.port, "/health", 4, 1)
+    return wrk(system.port, path, connections, seconds, script=lua, script_args=lua_args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#include "async_log_sink.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+
+namespace keel::host {
+
+AsyncLogSink::AsyncLogSink(spdlog::sink_ptr target, std::size_t capacity)
+    : target_(std::move(target)), capacity_(capacity == 0 ? 1 : capacity), writer_([this] { run(); }) {}
+
+AsyncLogSink::~AsyncLogSink() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    writer_.join();
+}
+
+void AsyncLogSink::log(const spdlog::details::log_msg& message) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (queue_.size() >= capacity_) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            if (auto* counter = dropCounter_.load(std::memory_order_acquire)) counter->Increment();
+            return;
+        }
+        queue_.push_back(Entry{message.time, message.level,
+                               std::string(message.logger_name.data(), message.logger_name.size()),
+                               std::string(message.payload.data(), message.payload.size())});
+        ++queuedTotal_;
+        // The writer is already awake when more than one line waits.
+        if (queue_.size() > 1) return;
+    }
+    wake_.notify_one();
+}
+
+void AsyncLogSink::flush() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const std::uint64_t target = queuedTotal_;
+    wake_.notify_one();
+    written_.wait_for(lock, std::chrono::seconds(1), [&] { return writtenTotal_ >= target; });
+}
+
+void AsyncLogSink::set_pattern(const std::string& pattern) { target_->set_pattern(pattern); }
+
+void AsyncLogSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
+    target_->set_formatter(std::move(formatter));
+}
+
+void AsyncLogSink::run() {
+    std::deque<Entry> batch;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        batch.swap(queue_);
+        lock.unlock();
+        for (const auto& entry : batch) {
+            spdlog::details::log_msg message(entry.time, spdlog::source_loc{}, entry.logger, entry.level,
+                                             entry.payload);
+            try {
+                target_->log(message);
+            } catch (...) {
+                // A sink that cannot write (a closed pipe) must not end the writer.
+            }
+        }
+        try {
+            target_->flush();
+        } catch (...) {
+        }
+        const auto count = batch.size();
+        batch.clear();
+        lock.lock();
+        writtenTotal_ += count;
+        written_.notify_all();
+    }
+}
+
+void BatchingStderrSink::log(const spdlog::details::log_msg& message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spdlog::memory_buf_t formatted;
+    if (!formatter_) formatter_ = std::make_unique<spdlog::pattern_formatter>();
+    formatter_->format(message, formatted);
+    if (buffer_.size() + formatted.size() > PIPE_BUF) writeOut();
+    buffer_.append(formatted.data(), formatted.size());
+}
+
+void BatchingStderrSink::flush() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    writeOut();
+}
+
+void BatchingStderrSink::set_pattern(const std::string& pattern) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    formatter_ = std::make_unique<spdlog::pattern_formatter>(pattern);
+}
+
+void BatchingStderrSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    formatter_ = std::move(formatter);
+}
+
+void BatchingStderrSink::writeOut() {
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+        const ssize_t wrote = ::write(STDERR_FILENO, buffer_.data() + done, buffer_.size() - done);
+        if (wrote < 0 && errno == EINTR) continue;
+        if (wrote <= 0) break;  // nowhere to write: the lines are lost, the process goes on
+        done += static_cast<std::size_t>(wrote);
+    }
+    buffer_.clear();
+}
+
+}  // namespace keel::host

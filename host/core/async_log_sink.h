@@ -1,0 +1,74 @@
+// The access log off the request path: request threads hand their line to a bounded queue and
+// return; one writer thread passes the lines to the real sink in batches. A full queue drops the
+// line and counts it (a request never waits on stderr or the journal). Thread-safe.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <spdlog/sinks/sink.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace keel::host {
+
+class AsyncLogSink final : public spdlog::sinks::sink {
+public:
+    AsyncLogSink(spdlog::sink_ptr target, std::size_t capacity);
+    // Writes what is queued, then stops the writer.
+    ~AsyncLogSink() override;
+
+    void log(const spdlog::details::log_msg& message) override;
+    // Returns once every line queued before the call is written (or after one second).
+    void flush() override;
+    void set_pattern(const std::string& pattern) override;
+    void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override;
+
+    std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+    // Also counts dropped lines in `counter` (nullptr: stop); the counter must outlive its use.
+    void countDropsIn(prometheus::Counter* counter) { dropCounter_.store(counter, std::memory_order_release); }
+
+private:
+    struct Entry {
+        spdlog::log_clock::time_point time;
+        spdlog::level::level_enum level;
+        std::string logger;
+        std::string payload;
+    };
+    void run();
+
+    spdlog::sink_ptr target_;
+    const std::size_t capacity_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable written_;
+    std::deque<Entry> queue_;
+    std::uint64_t queuedTotal_ = 0;   // lines ever queued
+    std::uint64_t writtenTotal_ = 0;  // lines ever handed to the target
+    bool stopping_ = false;
+    std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<prometheus::Counter*> dropCounter_{nullptr};
+    std::thread writer_;
+};
+
+// Standard error written in batches of whole lines: a batch is cut before it passes PIPE_BUF, so
+// that lines from other writers to the same pipe never land inside one of ours.
+class BatchingStderrSink final : public spdlog::sinks::sink {
+public:
+    void log(const spdlog::details::log_msg& message) override;
+    void flush() override;
+    void set_pattern(const std::string& pattern) override;
+    void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override;
+
+private:
+    void writeOut();
+    std::mutex mutex_;
+    std::unique_ptr<spdlog::formatter> formatter_;
+    std::string buffer_;
+};
+
+}  // namespace keel::host
