@@ -159,37 +159,4 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
     return routes;
 }
 
-bool constantTimeEquals(const std::string& a, const std::string& b) {
-    unsigned char difference = a.size() == b.size() ? 0 : 1;
-    const std::size_t length = std::max(a.size(), b.size());
-    for (std::size_t i = 0; i < length; ++i) {
-        const unsigned char left = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-        const unsigned char right = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-        difference |= static_cast<unsigned char>(left ^ right);
-    }
-    return difference == 0;
-}
-
-Middleware adminTokenMiddleware(std::string token) {
-    return Middleware{
-        "admin-token", 40,
-        [token = std::move(token)](Request& request, Response& response, const Next& next) {
-            static const std::set<std::string> open{"/metrics", "/health", "/ready", "/live"};
-            if (open.count(request.routePattern()) != 0) {
-                next();
-                return;
-            }
-            const std::string expected = "Bearer " + token;
-            if (!constantTimeEquals(request.header("Authorization").value_or(""), expected)) {
-                writeProblem(response, Problem::of(401, "Unauthorized",
-                                                   "the admin API needs \"Authorization: Bearer <token>\" with the "
-                                                   "token of admin.token_file"));
-                response.setHeader("WWW-Authenticate", "Bearer realm=\"keel-admin\"");
-                return;
-            }
-            next();
-        },
-        {kAdminListener}};
-}
-
 }  // namespace keel::host

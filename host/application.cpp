@@ -19,6 +19,7 @@
 #include <iostream>
 #include <thread>
 
+#include "admin_access.h"
 #include "admin_api.h"
 #include "config_files.h"
 #include "config_store.h"
@@ -279,7 +280,7 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
 }
 
 void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins,
-                                  std::vector<std::unique_ptr<HttpServer>>& listeners) {
+                                  std::vector<std::unique_ptr<HttpServer>>& listeners, AdminToken* adminToken) {
     auto logger = logs.logger("keel");
     logger->info("SIGHUP: re-reading the configuration");
     try {
@@ -293,6 +294,15 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
             if (key.rfind("server.tls.", 0) == 0 || key.rfind("admin.tls.", 0) == 0) continue;
             for (const char* section : {"server.", "admin.", "database.", "tracing.", "plugins.dir", "plugins.runtime_dir"}) {
                 if (key.rfind(section, 0) == 0) logger->warn("{} changed: it takes effect after a restart", key);
+            }
+        }
+        // The admin token file is re-read every time (a rotated token keeps its file name).
+        if (adminToken && adminToken->configured()) {
+            try {
+                adminToken->reload();
+                logger->info("SIGHUP: admin token re-read");
+            } catch (const std::exception& error) {
+                logger->error("SIGHUP: the admin API keeps its previous token: {}", error.what());
             }
         }
         // Certificates are re-read every time (a renewed file keeps its name); established
@@ -454,13 +464,14 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         FrontDoorObserver observer(plugins.hostMetrics(), logs, {"public", "admin"});
         IoThreads io(settings.ioThreads);
         std::vector<std::unique_ptr<HttpServer>> listeners;
+        std::shared_ptr<AdminToken> adminToken;
         auto summary = [&plugins, &dispatcher] {
             return std::to_string(plugins.loadedNames().size()) + " plugin(s), " + std::to_string(dispatcher.served()) +
                    " request(s) served, " + std::to_string(dispatcher.inFlight()) + " in flight";
         };
         SignalWatcher signals([&] {
             systemd.reloading();
-            reconfigure(store, logs, plugins, listeners);
+            reconfigure(store, logs, plugins, listeners, adminToken.get());
             systemd.ready(summary());
         });
         // Tracing: the exporter is installed only with an endpoint, so without one spans cost nothing.
@@ -479,12 +490,14 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         const TracingSettings tracing{!settings.tracingEndpoint.empty(), settings.tracingSampleRate};
         try {
             auto middleware = coreMiddleware(logs, options.listeners, tracing);
-            const std::string token = readAdminToken(settings.adminTokenFile);
-            if (token.empty()) {
-                logger->warn("the admin API is not protected (admin.token_file is empty); keep admin.host on loopback");
-            } else {
-                middleware.push_back(adminTokenMiddleware(token));
+            adminToken = std::make_shared<AdminToken>(settings.adminTokenFile);
+            if (!adminToken->configured()) {
+                logger->warn("the admin API has no token (admin.token_file is empty): it listens on loopback only");
             }
+            middleware.push_back(adminAccessMiddleware(
+                AdminAccessRules{settings.adminAllowedHosts, settings.adminAllowedOrigins,
+                                 settings.adminListener.tls.enabled()},
+                adminToken));
             plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), std::move(middleware));
             setDefaultHttpClientCaFile(settings.httpClientCaFile);
             logger->info("open files limit: {}", raiseOpenFileLimit());

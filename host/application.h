@@ -10,6 +10,8 @@
 
 namespace keel::host {
 
+class AdminToken;
+
 class ConfigStore;
 class LogManager;
 class PluginManager;
@@ -32,7 +34,7 @@ private:
     // SIGHUP: re-read files; apply log settings, the plugin set and plugin configuration live;
     // report what needs a restart; keep everything as it was when the files are invalid.
     void reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins,
-                     std::vector<std::unique_ptr<HttpServer>>& listeners);
+                     std::vector<std::unique_ptr<HttpServer>>& listeners, AdminToken* adminToken);
     int checkOrPrintConfig(ConfigStore& store);
 
     std::string configFile_;

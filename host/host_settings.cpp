@@ -2,11 +2,13 @@
 #include "host_settings.h"
 
 #include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
 
 #include <algorithm>
 #include <fstream>
 #include <thread>
-#include <Poco/StringTokenizer.h>
+
+#include "admin_access.h"
 
 namespace keel::host {
 
@@ -81,7 +83,14 @@ void declareHostSettings(ConfigStore& store) {
             .range(1, 1000),
         K::string("admin.token_file", "",
                   "File holding the bearer token the admin API requires (/metrics and the health routes stay "
-                  "open). Empty: the admin API is unprotected; keep it on loopback."),
+                  "open); others must not be able to read it; re-read on SIGHUP. Empty: allowed only with admin.host "
+                  "on loopback."),
+        K::string("admin.allowed_hosts", "",
+                  "Host names (comma-separated) the admin API answers to besides IP addresses and localhost; other "
+                  "Host headers get 421 (DNS rebinding)."),
+        K::string("admin.allowed_origins", "",
+                  "Origins (scheme://host:port, comma-separated) besides the admin listener's own whose browser "
+                  "requests the admin API accepts; others get 403."),
         K::string("http_client.ca_file", "",
                   "PEM CA certificates that https:// downstream servers (inventory, webhooks) must chain to; empty: "
                   "the system CA store. Re-read on SIGHUP for clients created afterwards."),
@@ -165,17 +174,6 @@ void declareHostSettings(ConfigStore& store) {
     for (const auto& [variable, target] : aliases) store.addAlias(variable, target);
 }
 
-std::string readAdminToken(const std::string& tokenFile) {
-    if (tokenFile.empty()) return "";
-    std::ifstream in(tokenFile);
-    if (!in) throw ConfigError("admin.token_file = \"" + tokenFile + "\": the file cannot be read");
-    std::string token;
-    std::getline(in, token);
-    token = Poco::trim(token);
-    if (token.empty()) throw ConfigError("admin.token_file = \"" + tokenFile + "\": the file is empty (expected a token)");
-    return token;
-}
-
 TlsSettings readTlsSettings(const ConfigStore& store, const std::string& prefix) {
     const auto section = prefix.substr(0, prefix.find('.'));
     const auto key = prefix.substr(prefix.find('.') + 1) + ".";
@@ -228,6 +226,14 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.adminListener = listener("admin", admin, "admin");
     settings.adminEnabled = admin.getBool("enabled");
     settings.adminTokenFile = admin.getString("token_file");
+    settings.adminAllowedHosts = splitList(admin.getString("allowed_hosts"));
+    settings.adminAllowedOrigins = splitList(admin.getString("allowed_origins"));
+    // An admin API that can load code must not face a network without a token.
+    if (settings.adminEnabled && settings.adminTokenFile.empty() && !isLoopbackAddress(settings.adminListener.host)) {
+        throw ConfigError("admin.host = \"" + settings.adminListener.host +
+                          "\" is not a loopback address and admin.token_file is empty: set a token file, or keep "
+                          "the admin listener on 127.0.0.1 or ::1");
+    }
     const auto ioThreads = static_cast<std::size_t>(server.getInt("io_threads"));
     settings.ioThreads = ioThreads != 0 ? ioThreads : std::max(1u, std::thread::hardware_concurrency());
     settings.shutdownTimeout = server.getDuration("shutdown_timeout");

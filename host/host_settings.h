@@ -21,6 +21,8 @@ struct HostSettings {
     bool adminEnabled = true;
     std::size_t ioThreads = 0;  // resolved: never 0
     std::string adminTokenFile;
+    std::vector<std::string> adminAllowedHosts;
+    std::vector<std::string> adminAllowedOrigins;
     std::chrono::milliseconds shutdownTimeout{};
     std::chrono::milliseconds shutdownDelay{};
     std::string httpClientCaFile;
@@ -40,10 +42,6 @@ struct HostSettings {
     std::chrono::milliseconds tracingExportInterval{};
     std::chrono::milliseconds tracingExportTimeout{};
 };
-
-// The admin token from admin.token_file ("" when none is configured). Throws ConfigError naming
-// the key when the file cannot be read or is empty.
-std::string readAdminToken(const std::string& tokenFile);
 
 // The TLS keys under `prefix` ("server.tls" or "admin.tls").
 TlsSettings readTlsSettings(const ConfigStore& store, const std::string& prefix);

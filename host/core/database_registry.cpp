@@ -59,15 +59,6 @@ std::string nowText() {
 
 }  // namespace
 
-std::string redactDatabaseUrl(const std::string& url) {
-    const auto scheme = url.find("://");
-    const auto at = url.find('@');
-    if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-    const auto colon = url.find(':', scheme + 3);
-    if (colon == std::string::npos || colon > at) return url;
-    return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
 ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings& settings) {
     if (url.rfind("sqlite:", 0) == 0) {
         std::string path = url.substr(7);
@@ -78,14 +69,14 @@ ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings
         return {SqlDialect::SQLite, "sqlite", path};
     }
     if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
-        throw ConfigError("database.url = \"" + redactDatabaseUrl(url) +
+        throw ConfigError("database.url = \"" + redactSecrets(url) +
                           "\": expected postgresql://user:password@host:port/database or sqlite:<file>");
     }
     Poco::URI uri;
     try {
         uri = Poco::URI(url);
     } catch (const Poco::Exception& error) {
-        throw ConfigError("database.url = \"" + redactDatabaseUrl(url) + "\": not a valid URL (" + error.message() + ")");
+        throw ConfigError("database.url = \"" + redactSecrets(url) + "\": not a valid URL (" + error.message() + ")");
     }
     std::string user = uri.getUserInfo();
     std::string password;
@@ -100,7 +91,7 @@ ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings
     std::string database = uri.getPath();
     if (!database.empty() && database[0] == '/') database = database.substr(1);
     if (uri.getHost().empty() || database.empty()) {
-        throw ConfigError("database.url = \"" + redactDatabaseUrl(url) +
+        throw ConfigError("database.url = \"" + redactSecrets(url) +
                           "\": expected postgresql://user:password@host:port/database (host and database are required)");
     }
     std::string info = "host=" + quoteConnInfo(uri.getHost()) + " port=" + std::to_string(uri.getPort() ? uri.getPort() : 5432) +
@@ -121,7 +112,7 @@ DatabasePool::DatabasePool(std::string name, const DatabaseSettings& settings, s
       target_(parseDatabaseUrl(settings.url, settings)),
       logger_(std::move(logger)) {
     logger_->info("database pool {}: {} ({}), up to {} connections, {} kept idle, each at most {} ms old", name_,
-                  redactDatabaseUrl(settings.url), sqlDialectName(target_.dialect), settings.maxConnections,
+                  redactSecrets(settings.url), sqlDialectName(target_.dialect), settings.maxConnections,
                   std::min(settings.maxIdle, settings.maxConnections), settings.connectionLifetime.count());
 }
 

@@ -41,8 +41,6 @@ struct ConnectionTarget {
 // Parses postgresql://user:password@host:port/db?param=value (also postgres://) and
 // sqlite:<path> / sqlite::memory:. Throws ConfigError naming the key, without the password.
 ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings& settings);
-// The URL with its password replaced by "***", for logs and messages.
-std::string redactDatabaseUrl(const std::string& url);
 
 class DatabasePool final : public Database {
 public:

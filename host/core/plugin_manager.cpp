@@ -5,7 +5,10 @@
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <thread>
 
@@ -156,7 +159,21 @@ PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, 
 }
 
 void PluginManager::countLoad(const std::string& plugin, bool succeeded) {
-    pluginLoads_->Add({{"plugin", plugin}, {"result", succeeded ? "success" : "failed"}}).Increment();
+    // A failed load keeps its name only when it is a plugin Keel knows (loaded now, or a file in
+    // the plugins directory): an admin client inventing names must not grow the registry.
+    std::string label = plugin;
+    if (!succeeded) {
+        const bool plainName = !plugin.empty() && plugin.size() <= 64 &&
+                               std::all_of(plugin.begin(), plugin.end(), [](char c) {
+                                   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+                               });
+        const auto names = loadedNames();
+        const bool loaded = std::find(names.begin(), names.end(), plugin) != names.end();
+        const bool onDisk = plainName && !options_.pluginsDirectory.empty() &&
+                            ::access((options_.pluginsDirectory + "/" + plugin + ".so").c_str(), F_OK) == 0;
+        if (!plainName || !(loaded || onDisk)) label = "unknown";
+    }
+    pluginLoads_->Add({{"plugin", label}, {"result", succeeded ? "success" : "failed"}}).Increment();
 }
 
 PluginManager::~PluginManager() { unloadAll(); }

@@ -165,7 +165,9 @@ bool isSafeHeader(const std::string& name, const std::string& value) {
     return true;
 }
 
-std::string serialize(const Response& response, bool headRequest, bool close, bool http10KeepAlive) {
+// Security headers every answer carries unless its handler chose otherwise: no MIME sniffing, no
+// caching of API answers by browsers or proxies, and HSTS on TLS listeners. No Server banner.
+std::string serialize(const Response& response, bool headRequest, bool close, bool http10KeepAlive, bool tls) {
     const int status = response.status();
     const bool noBody = status < 200 || status == 204 || status == 304;
     std::string out;
@@ -188,6 +190,10 @@ std::string serialize(const Response& response, bool headRequest, bool close, bo
         out += value;
         out += "\r\n";
     }
+    const auto& headers = response.headers();
+    if (!headers.get("X-Content-Type-Options")) out += "X-Content-Type-Options: nosniff\r\n";
+    if (!headers.get("Cache-Control")) out += "Cache-Control: no-store\r\n";
+    if (tls && !headers.get("Strict-Transport-Security")) out += "Strict-Transport-Security: max-age=31536000\r\n";
     if (!noBody) {
         out += "Content-Length: ";
         out += std::to_string(response.body().size());
@@ -203,12 +209,12 @@ std::string serialize(const Response& response, bool headRequest, bool close, bo
     return out;
 }
 
-std::string problemBytes(int status, const std::string& detail, bool headRequest,
+std::string problemBytes(int status, const std::string& detail, bool headRequest, bool tls,
                          const std::vector<std::pair<std::string, std::string>>& extraHeaders = {}) {
     Response response;
     writeProblem(response, Problem::of(status, reasonPhrase(status), detail));
     for (const auto& [name, value] : extraHeaders) response.setHeader(name, value);
-    return serialize(response, headRequest, true, false);
+    return serialize(response, headRequest, true, false, tls);
 }
 
 // The request target as origin-form: absolute-form targets (proxies) are reduced to path?query.
@@ -576,7 +582,7 @@ private:
                 writeProblem(response, Problem::of(500, "Internal Server Error", "the request failed"));
             }
             const bool close = !keepAlive || self->shared_->draining.load();
-            auto bytes = std::make_shared<std::string>(serialize(response, head, close, http10 && keepAlive));
+            auto bytes = std::make_shared<std::string>(serialize(response, head, close, http10 && keepAlive, self->tls_.has_value()));
             asio::post(self->strand_, [self, bytes, close] { self->writeResponse(bytes, close); });
         };
         if (!shared_->workers->trySubmit(std::move(job))) {
@@ -615,7 +621,7 @@ private:
         phase_ = Phase::Writing;
         timedOut_ = false;
         armDeadline(Clock::now() + shared_->options.limits.writeTimeout);
-        auto bytes = std::make_shared<std::string>(problemBytes(status, detail, headRequest_, extraHeaders));
+        auto bytes = std::make_shared<std::string>(problemBytes(status, detail, headRequest_, tls_.has_value(), extraHeaders));
         writeAll(*bytes, [self = shared_from_this(), bytes](const boost::system::error_code& error, std::size_t) {
             if (error) return self->close();
             self->lingerThenClose();

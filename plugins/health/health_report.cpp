@@ -23,7 +23,7 @@ HealthStatus aggregateStatus(const std::vector<HealthCheckReport>& reports) {
 int httpStatusFor(HealthStatus status) { return status == HealthStatus::Fail ? 503 : 200; }
 
 std::string renderHealth(HealthStatus overall, const std::vector<HealthCheckReport>& reports,
-                         const std::string& version) {
+                         const std::string& version, HealthDetail detail) {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("status", healthStatusName(overall));
     body.set("version", "1");
@@ -40,7 +40,11 @@ std::string renderHealth(HealthStatus overall, const std::vector<HealthCheckRepo
         const auto micros =
             std::chrono::duration_cast<std::chrono::microseconds>(report.time.time_since_epoch()).count();
         entry->set("time", Poco::DateTimeFormatter::format(Poco::Timestamp(micros), Poco::DateTimeFormat::ISO8601_FORMAT));
-        if (!report.output.empty()) entry->set("output", report.output);
+        if (!report.output.empty()) {
+            entry->set("output", detail == HealthDetail::Full ? report.output
+                                                              : report.name + " unavailable (details on the "
+                                                                                       "admin listener and in the log)");
+        }
         Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
         list->add(entry);
         checks->set(report.plugin + ":" + report.name, list);

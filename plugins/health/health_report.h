@@ -15,9 +15,13 @@ namespace keel::plugins::health {
 // Fail if a critical check fails; warn if any check warns or a non-critical one fails; else pass.
 HealthStatus aggregateStatus(const std::vector<HealthCheckReport>& reports);
 
+// How much a /health answer tells: the admin listener shows each check's output (a database's
+// error names its host and port); the public one only that the check failed.
+enum class HealthDetail { Full, Public };
+
 // The application/health+json body.
 std::string renderHealth(HealthStatus overall, const std::vector<HealthCheckReport>& reports,
-                         const std::string& version);
+                         const std::string& version, HealthDetail detail = HealthDetail::Full);
 
 // 200 for pass and warn, 503 for fail.
 int httpStatusFor(HealthStatus status);

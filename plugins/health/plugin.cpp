@@ -32,11 +32,13 @@ public:
         const std::vector<std::string> everywhere{kPublicListener, kAdminListener};
 
         registrar.addRoute({"GET", "/health",
-                            [this](Request&, Response& response) {
+                            [this](Request& request, Response& response) {
                                 const auto reports = probe_->get();
                                 const auto overall = aggregateStatus(reports);
+                                const auto detail = request.listener() == kAdminListener ? HealthDetail::Full
+                                                                                        : HealthDetail::Public;
                                 response.send(httpStatusFor(overall),
-                                              renderHealth(overall, reports, host_->version()), kHealthJson);
+                                              renderHealth(overall, reports, host_->version(), detail), kHealthJson);
                                 response.setHeader("Cache-Control", "no-store");
                             },
                             everywhere});

@@ -4,6 +4,8 @@
 #include <Poco/NumberParser.h>
 #include <Poco/StringTokenizer.h>
 
+#include <keel/problem.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -49,20 +51,25 @@ void HttpMetrics::observe(Request& request, Response& response, const Next& next
     auto& active = active_.Add({{"method", method}, {"route", route}});
     active.Increment();
     const auto started = std::chrono::steady_clock::now();
-    int status = 500;  // what the recovery middleware will answer if `next` throws
+    // Every request is counted and timed under the status its client receives: an HttpError
+    // escaping from here becomes its own status in the recovery middleware, anything else a 500.
+    const auto record = [&](int status) {
+        active.Decrement();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const prometheus::Labels labels{{"method", method}, {"route", route}, {"status", std::to_string(status)}};
+        requests_.Add(labels).Increment();
+        duration_.Add(labels, prometheus::Histogram::BucketBoundaries(buckets_)).Observe(seconds);
+    };
     try {
         next();
-        status = response.status();
+    } catch (const HttpError& error) {
+        record(error.problem().status);
+        throw;
     } catch (...) {
-        active.Decrement();
-        requests_.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
+        record(500);
         throw;
     }
-    active.Decrement();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const prometheus::Labels labels{{"method", method}, {"route", route}, {"status", std::to_string(status)}};
-    requests_.Add(labels).Increment();
-    duration_.Add(labels, prometheus::Histogram::BucketBoundaries(buckets_)).Observe(seconds);
+    record(response.status());
 }
 
 }  // namespace keel::plugins::metrics

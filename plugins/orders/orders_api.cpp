@@ -35,11 +35,13 @@ bool validOrderId(const std::string& id) {
 
 // Runs `work`, answering 503 when the database cannot be reached.
 template <class Work>
-void withDatabase(Response& response, std::chrono::seconds retryAfter, Work&& work) {
+void withDatabase(Response& response, std::chrono::seconds retryAfter, spdlog::logger& logger, Work&& work) {
     try {
         work();
     } catch (const DatabaseUnavailable& error) {
-        unavailable(response, "Database unavailable", error.what(), retryAfter);
+        // The driver's text names the server: the log gets it, the client a generic one.
+        logger.warn("database unavailable: {}", error.what());
+        unavailable(response, "Database unavailable", "the database is unavailable; retry later", retryAfter);
     } catch (const HttpError&) {
         throw;
     } catch (const std::exception& error) {
@@ -74,7 +76,7 @@ void OrdersApi::create(Request& request, Response& response) {
                             "Idempotency-Key must be 1-255 visible ASCII characters");
         }
     }
-    withDatabase(response, settings_.unavailableRetryAfter, [&] {
+    withDatabase(response, settings_.unavailableRetryAfter, *logger_, [&] {
         if (key) {
             if (const auto existing = store_.findIdempotency(*key, nowMicros())) {
                 replay(*existing, hash, response);
@@ -90,7 +92,7 @@ void OrdersApi::create(Request& request, Response& response) {
             // The answer goes into `response`, errors included: an exception escaping to the
             // pipeline would lose it, and nothing here is the pipeline's to retry or count.
             try {
-                withDatabase(response, settings_.unavailableRetryAfter,
+                withDatabase(response, settings_.unavailableRetryAfter, *logger_,
                              [&] { createWithinBulkhead(order, hash, key, response); });
             } catch (const HttpError& error) {
                 response.clear();
@@ -106,7 +108,10 @@ void OrdersApi::create(Request& request, Response& response) {
         if (!ran) {
             const bool busy = result.failure == Failure::BulkheadFull;
             unavailable(response, busy ? "Service Busy" : "Service Unavailable",
-                        busy ? "service busy, please retry" : result.detail, settings_.busyRetryAfter);
+                        busy ? "service busy, please retry"
+                             : std::string("the order could not be placed (") +
+                                   keel::resilience::failureName(result.failure) + "); retry later",
+                        settings_.busyRetryAfter);
         }
     });
     if (response.status() == 201 && metrics_.createDuration != nullptr) {
@@ -135,10 +140,12 @@ void OrdersApi::createWithinBulkhead(const OrderRequest& order, const std::strin
         return;
     }
     if (reservation.kind == Reservation::Kind::Unavailable) {
+        // The client learns that inventory failed, not where it lives: details go to the log.
+        logger_->warn("inventory reservation for order {} failed ({}): {}", orderId, outcome, reservation.detail);
         unavailable(response, "Inventory unavailable",
                     reservation.failure == Failure::CircuitOpen
                         ? "the inventory service is failing; its circuit breaker is open"
-                        : "the inventory service did not confirm the reservation: " + reservation.detail,
+                        : "the inventory service did not confirm the reservation; retry later",
                     settings_.unavailableRetryAfter);
         return;
     }
@@ -216,7 +223,7 @@ void OrdersApi::compensate(const std::string& orderId) {
 void OrdersApi::get(Request& request, Response& response) {
     const std::string& id = request.pathParameter("id");
     if (!validOrderId(id)) throw HttpError(404, "Not Found", "no order with id " + id);
-    withDatabase(response, settings_.unavailableRetryAfter, [&] {
+    withDatabase(response, settings_.unavailableRetryAfter, *logger_, [&] {
         const auto order = store_.find(id);
         if (!order) throw HttpError(404, "Not Found", "no order with id " + id);
         response.sendJson(200, orderJson(*order));
@@ -248,7 +255,7 @@ void OrdersApi::list(Request& request, Response& response) {
         after = decodeCursor(*cursor);
         if (!after) throw HttpError(400, "Invalid query", "cursor is not one this API returned");
     }
-    withDatabase(response, settings_.unavailableRetryAfter,
+    withDatabase(response, settings_.unavailableRetryAfter, *logger_,
                  [&] { response.sendJson(200, pageJson(store_.list(userId, limit, after))); });
 }
 

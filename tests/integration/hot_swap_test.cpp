@@ -5,6 +5,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <signal.h>
 
 #include <atomic>
@@ -25,6 +26,7 @@ const std::string kToken = "test-admin-token-0123456789";
 std::string writeFile(const std::string& name, const std::string& text) {
     const std::string path = "/tmp/keel-hotswap-" + std::to_string(::getpid()) + "-" + name;
     std::ofstream(path) << text;
+    ::chmod(path.c_str(), 0600);  // Keel refuses a token file others may read
     return path;
 }
 
@@ -61,7 +63,7 @@ protected:
         return *keel_;
     }
     HttpResult admin(const std::string& method, const std::string& target, const std::string& body = "") {
-        return httpRequest(keel_->adminPort(), method, target, body, body.empty() ? "" : "application/json",
+        return httpRequest(keel_->adminPort(), method, target, body, method == "POST" || !body.empty() ? "application/json" : "",
                            std::chrono::seconds(30), {{"Authorization", "Bearer " + kToken}});
     }
     HttpResult reload(const std::string& plugin, const std::string& file = "") {

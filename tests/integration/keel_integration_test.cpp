@@ -46,7 +46,13 @@ TEST(KeelIntegration, FailingCriticalCheckMakesHealth503) {
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
     auto health = httpRequest(keel.publicPort(), "GET", "/health");
     EXPECT_EQ(health.status, 503);
-    EXPECT_NE(health.body.find("probe told to be unhealthy"), std::string::npos) << health.body;
+    // The public listener says which check failed, not why (a database's reason names its host);
+    // the admin listener tells the operator everything.
+    EXPECT_EQ(health.body.find("probe told to be unhealthy"), std::string::npos) << health.body;
+    EXPECT_NE(health.body.find("probe unavailable"), std::string::npos) << health.body;
+    auto detailed = httpRequest(keel.adminPort(), "GET", "/health");
+    EXPECT_EQ(detailed.status, 503);
+    EXPECT_NE(detailed.body.find("probe told to be unhealthy"), std::string::npos) << detailed.body;
 }
 
 TEST(KeelIntegration, HandlerExceptionGives500ProblemAndTheNextRequestSucceeds) {

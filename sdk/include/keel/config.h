@@ -104,6 +104,12 @@ KEEL_SDK_API std::chrono::milliseconds parseDuration(const std::string& text);
 // "true/false/yes/no/on/off/1/0". Throws std::invalid_argument.
 KEEL_SDK_API bool parseBoolean(const std::string& text);
 
+// `text` with every secret masked as "***": a URL's password (whatever characters it holds, '@'
+// included), and the values of password=, token=, secret= and similar keys in URL queries and
+// libpq keyword strings (quoted values whole). Pass every URL or connection string through it
+// before it reaches a log line, an error message or an admin answer.
+KEEL_SDK_API std::string redactSecrets(const std::string& text);
+
 // A validated, read-only view of one section's keys (names relative to the section). Values
 // were checked against their declarations before the view was built, so getters only throw for
 // an undeclared key or a getter of the wrong type: both programming errors. Immutable; safe

@@ -1,0 +1,115 @@
+// The pure parts of Keel's defences: which Host and Origin the admin API accepts, the token
+// file's permissions and rotation, secret redaction, and log lines a client cannot forge.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "admin_access.h"
+#include "config_store.h"
+#include "keel/config.h"
+#include "log_manager.h"
+
+namespace keel::host {
+namespace {
+
+TEST(AdminHost, AddressesLocalhostAndAllowedNamesPassOthersDoNot) {
+    EXPECT_TRUE(isAllowedAdminHost("127.0.0.1:9090", {}));
+    EXPECT_TRUE(isAllowedAdminHost("10.1.2.3", {}));
+    EXPECT_TRUE(isAllowedAdminHost("[::1]:9090", {}));
+    EXPECT_TRUE(isAllowedAdminHost("LocalHost:9090", {}));
+    EXPECT_TRUE(isAllowedAdminHost("keel-admin.internal:9090", {"keel-admin.internal"}));
+    EXPECT_FALSE(isAllowedAdminHost("attacker.example", {}));
+    EXPECT_FALSE(isAllowedAdminHost("attacker.example:9090", {"keel-admin.internal"}));
+    EXPECT_FALSE(isAllowedAdminHost("127.0.0.1.attacker.example", {}));
+    EXPECT_FALSE(isAllowedAdminHost("[::1", {}));
+}
+
+TEST(AdminOrigin, OnlyTheListenersOwnOriginOrAListedOne) {
+    AdminAccessRules rules;
+    EXPECT_TRUE(isAllowedAdminOrigin("http://127.0.0.1:9090", "127.0.0.1:9090", rules));
+    EXPECT_FALSE(isAllowedAdminOrigin("https://127.0.0.1:9090", "127.0.0.1:9090", rules)) << "scheme differs";
+    EXPECT_FALSE(isAllowedAdminOrigin("http://evil.example", "127.0.0.1:9090", rules));
+    EXPECT_FALSE(isAllowedAdminOrigin("null", "127.0.0.1:9090", rules));
+    EXPECT_FALSE(isAllowedAdminOrigin("http://127.0.0.1:9091", "127.0.0.1:9090", rules)) << "port differs";
+    rules.tls = true;
+    EXPECT_TRUE(isAllowedAdminOrigin("https://127.0.0.1:9090", "127.0.0.1:9090", rules));
+    rules.allowedOrigins = {"https://console.example"};
+    EXPECT_TRUE(isAllowedAdminOrigin("https://console.example", "127.0.0.1:9090", rules));
+}
+
+TEST(AdminHost, LoopbackAddresses) {
+    EXPECT_TRUE(isLoopbackAddress("127.0.0.1"));
+    EXPECT_TRUE(isLoopbackAddress("127.8.9.10"));
+    EXPECT_TRUE(isLoopbackAddress("::1"));
+    EXPECT_TRUE(isLoopbackAddress("localhost"));
+    EXPECT_FALSE(isLoopbackAddress("0.0.0.0"));
+    EXPECT_FALSE(isLoopbackAddress("::"));
+    EXPECT_FALSE(isLoopbackAddress("10.0.0.1"));
+    EXPECT_FALSE(isLoopbackAddress("admin.example"));
+}
+
+class TokenFile : public ::testing::Test {
+protected:
+    void TearDown() override { std::remove(path_.c_str()); }
+    void write(const std::string& text, mode_t mode) {
+        std::ofstream(path_) << text;
+        ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
+    }
+    std::string path_ = "/tmp/keel-token-test-" + std::to_string(::getpid());
+};
+
+TEST_F(TokenFile, OthersMustNotReadIt) {
+    write("s3cret\n", 0644);
+    try {
+        readAdminToken(path_);
+        FAIL() << "a world-readable token file was accepted";
+    } catch (const ConfigError& error) {
+        EXPECT_NE(std::string(error.what()).find("admin.token_file"), std::string::npos) << error.what();
+        EXPECT_NE(std::string(error.what()).find("0644"), std::string::npos) << error.what();
+        EXPECT_EQ(std::string(error.what()).find("s3cret"), std::string::npos) << "the token leaked into the error";
+    }
+    write("s3cret\n", 0640);
+    EXPECT_EQ(readAdminToken(path_), "s3cret");
+}
+
+TEST_F(TokenFile, ARotatedTokenReplacesTheOldOneAndABrokenFileKeepsIt) {
+    write("first\n", 0600);
+    AdminToken token(path_);
+    EXPECT_TRUE(token.accepts("Bearer first"));
+    write("second\n", 0600);
+    token.reload();
+    EXPECT_FALSE(token.accepts("Bearer first"));
+    EXPECT_TRUE(token.accepts("Bearer second"));
+    write("", 0600);
+    EXPECT_THROW(token.reload(), ConfigError);
+    EXPECT_TRUE(token.accepts("Bearer second"));
+    EXPECT_FALSE(token.accepts("Bearer "));
+}
+
+TEST(RedactSecrets, MasksPasswordsWhereverAUrlOrConnectionStringHoldsThem) {
+    EXPECT_EQ(redactSecrets("postgresql://keel:s3cret@db:5432/orders"), "postgresql://keel:***@db:5432/orders");
+    // A password holding '@' and ':' is masked whole, not cut at the first '@'.
+    EXPECT_EQ(redactSecrets("postgresql://keel:p@ss:w@rd@db/orders"), "postgresql://keel:***@db/orders");
+    EXPECT_EQ(redactSecrets("postgresql://db/orders?user=keel&password=s3cret&sslmode=require"),
+              "postgresql://db/orders?user=keel&password=***&sslmode=require");
+    EXPECT_EQ(redactSecrets("host=db user=keel password='a b\\' c' dbname=orders"),
+              "host=db user=keel password=*** dbname=orders");
+    EXPECT_EQ(redactSecrets("database default: postgresql://u:x@h/d (postgresql)"),
+              "database default: postgresql://u:***@h/d (postgresql)");
+    EXPECT_EQ(redactSecrets("https://inventory.example/reserve?token=abc"), "https://inventory.example/reserve?token=***");
+    EXPECT_EQ(redactSecrets("sqlite:keel.db"), "sqlite:keel.db");
+    EXPECT_EQ(redactSecrets("postgresql://keel@db/orders"), "postgresql://keel@db/orders");
+}
+
+TEST(LogEscaping, ControlCharactersAndInvalidUtf8CannotForgeLines) {
+    EXPECT_EQ(escapeLogText("GET\x1b[31m /x\nfake line"), "GET\\x1b[31m /x\\x0afake line");
+    EXPECT_EQ(escapeLogText("caf\xc3\xa9"), "caf\xc3\xa9");
+    EXPECT_EQ(escapeLogText("bad\xff\xfe"), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(escapeLogText("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
+    EXPECT_EQ(escapeJson("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace keel::host
