@@ -138,3 +138,28 @@ def median_of(runs, index):
 
 def spread(runs, index=0):
     return f"{fmt(min(r[index] for r in runs))}-{fmt(max(r[index] for r in runs))}"
+
+
+def nginx_config(work, port, location, worker_connections=20000):
+    """An nginx.conf in `work` serving `location` (the body of `location / { ... }`) on
+    127.0.0.1:`port` with one worker and no access log; returns its path."""
+    path = os.path.join(work, f"nginx-{port}.conf")
+    with open(path, "w") as conf:
+        conf.write(f"""worker_processes 1;
+daemon off;
+pid {work}/nginx-{port}.pid;
+error_log stderr error;
+events {{ worker_connections {worker_connections}; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
+  uwsgi_temp_path {work}; scgi_temp_path {work};
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ {location} }}
+  }}
+}}
+""")
+    return path
+

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import urllib.request
 
-from benchlib import System, fmt, free_port, median_of, spread, wrk
+from benchlib import System, fmt, free_port, median_of, nginx_config, spread, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONNECTIONS = [8, 32]
@@ -100,20 +100,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="keel-bench-orders-")
     sink_port = free_port()
-    nginx_conf = os.path.join(work, "sink.conf")
-    with open(nginx_conf, "w") as conf:
-        conf.write(f"""worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log stderr error;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
-  uwsgi_temp_path {work}; scgi_temp_path {work};
-  server {{ listen 127.0.0.1:{sink_port}; location / {{ return 200; }} }}
-}}
-""")
+    nginx_conf = nginx_config(work, sink_port, "return 200;", worker_connections=1024)
 
     def keel(name, extra):
         port, admin = free_port(), free_port()

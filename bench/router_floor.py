@@ -8,7 +8,6 @@ Run by scripts/bench, which builds what this needs; every process it starts is s
 Only 127.0.0.1 is ever contacted. Every load run is bounded in time (wrk -d).
 """
 import argparse
-import os
 import resource
 import shutil
 import statistics
@@ -16,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import System, fmt, free_port, hold_idle, wrk
+from benchlib import System, fmt, free_port, hold_idle, nginx_config, wrk
 
 CONNECTIONS = [16, 64, 256]
 
@@ -54,24 +53,7 @@ def main():
     poco_port = free_port()
     systems.append(System("bare Poco", [args.bare_poco, str(poco_port), "256"], poco_port))
     nginx_port = free_port()
-    nginx_conf = os.path.join(work, "nginx.conf")
-    with open(nginx_conf, "w") as conf:
-        conf.write(f"""worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log stderr error;
-events {{ worker_connections 20000; }}
-http {{
-  access_log off;
-  client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
-  uwsgi_temp_path {work}; scgi_temp_path {work};
-  keepalive_requests 1000000;
-  server {{
-    listen 127.0.0.1:{nginx_port};
-    location / {{ default_type application/json; return 200 '{{"message":"Hello, Ada!"}}'; }}
-  }}
-}}
-""")
+    nginx_conf = nginx_config(work, nginx_port, """default_type application/json; return 200 '{"message":"Hello, Ada!"}';""")
     systems.append(System("nginx", ["nginx", "-c", nginx_conf, "-p", work], nginx_port))
 
     results = {(s.name, c): [] for s in systems for c in CONNECTIONS}

@@ -12,3 +12,5 @@ find_package(prometheus-cpp REQUIRED COMPONENTS core)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(Systemd REQUIRED IMPORTED_TARGET libsystemd)
+# libelf reads a plugin's descriptor section from the file before the file is ever mapped.
+pkg_check_modules(Elf REQUIRED IMPORTED_TARGET libelf)

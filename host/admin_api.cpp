@@ -7,12 +7,15 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Timestamp.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <sstream>
 
 #include "keel/problem.h"
+#include "plugin_file.h"
 
 namespace keel::host {
 
@@ -49,6 +52,25 @@ Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
 
 [[noreturn]] void badRequest(const std::string& detail) { throw HttpError(400, "Bad Request", detail); }
 
+bool isPluginName(const std::string& name) {
+    return !name.empty() && name.size() <= 64 && std::islower(static_cast<unsigned char>(name[0])) &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+                      c == '_' || c == '-';
+           });
+}
+
+// A file named by path must be where the operator put plugins, and nobody else could have.
+void requireTrustedFile(const std::string& path, const std::vector<std::string>& trustedDirectories) {
+    if (path.find('\0') != std::string::npos) badRequest("\"path\" contains a NUL character");
+    if (::access(path.c_str(), F_OK) != 0) return;  // the load itself answers "does not exist"
+    try {
+        checkTrustedPluginFile(path, trustedDirectories);
+    } catch (const std::runtime_error& error) {
+        throw HttpError(403, "Plugin File Not Trusted", error.what());
+    }
+}
+
 // The optional JSON object of a POST, or null when the body is empty.
 Poco::JSON::Object::Ptr jsonBody(const Request& request) {
     if (request.body().empty()) return nullptr;
@@ -64,7 +86,8 @@ Poco::JSON::Object::Ptr jsonBody(const Request& request) {
 
 }  // namespace
 
-std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState) {
+std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
+                               std::vector<std::string> trustedDirectories) {
     const std::vector<std::string> admin{kAdminListener};
     std::vector<Route> routes;
     routes.push_back(Route{"GET", "/admin/status",
@@ -91,7 +114,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                            admin});
     routes.push_back(Route{
         "POST", "/admin/plugins",
-        [&plugins](Request& request, Response& response) {
+        [&plugins, trustedDirectories](Request& request, Response& response) {
             const auto contentType = request.header("Content-Type").value_or("");
             if (contentType.rfind("application/json", 0) != 0) {
                 throw HttpError(415, "Unsupported Media Type", "send the plugin as application/json: {\"name\": \"hello\"}");
@@ -102,9 +125,11 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
             if (object->has("name") && object->get("name").isString()) target = object->getValue<std::string>("name");
             if (object->has("path") && object->get("path").isString()) target = object->getValue<std::string>("path");
             if (target.empty()) badRequest("expected \"name\" (a plugin in plugins.dir) or \"path\" (a plugin file)");
-            if (object->has("name") && target.find('/') != std::string::npos) {
-                badRequest("\"name\" must not contain '/'; use \"path\" for a file");
+            if (object->has("name") && !object->has("path") && !isPluginName(target)) {
+                badRequest("\"name\" must be a plugin name ([a-z][a-z0-9_-]*, at most 64 characters); use \"path\" "
+                           "for a file");
             }
+            if (object->has("path")) requireTrustedFile(target, trustedDirectories);
             std::string name;
             try {
                 name = plugins.load(target);
@@ -123,10 +148,11 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
         },
         admin});
     routes.push_back(Route{"POST", "/admin/plugins/{name}/reload",
-                           [&plugins](Request& request, Response& response) {
+                           [&plugins, trustedDirectories](Request& request, Response& response) {
                                const auto body = jsonBody(request);
                                std::string path;
                                if (body && body->has("path")) path = body->optValue<std::string>("path", "");
+                               if (!path.empty()) requireTrustedFile(path, trustedDirectories);
                                const std::string name = request.pathParameter("name");
                                try {
                                    plugins.reload(name, path);

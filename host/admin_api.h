@@ -2,6 +2,7 @@
 // Who may call them: admin_access.h.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "keel/registrar.h"
@@ -11,6 +12,9 @@
 namespace keel::host {
 
 // `dispatcher` and `hostState` feed GET /admin/status (in-flight and served requests, readiness).
-std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState);
+// A plugin file named by path must lie in one of `trustedDirectories` (plugins.dir and
+// plugins.allowed_dirs; see checkTrustedPluginFile): 403 otherwise.
+std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
+                               std::vector<std::string> trustedDirectories);
 
 }  // namespace keel::host

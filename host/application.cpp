@@ -392,13 +392,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         return kExitUsage;
     }
     if (!inspectPlugin_.empty()) {
-        const std::string directory = resolveRuntimeDirectory("");
-        const auto inspection = inspectPlugin(inspectPlugin_, directory);
-        try {
-            Poco::File(directory).remove(true);
-        } catch (const Poco::Exception&) {
-            // Never created.
-        }
+        const auto inspection = inspectPlugin(inspectPlugin_);
         std::cout << "file:           " << inspectPlugin_ << "\n";
         if (inspection.opened) {
             std::cout << "name:           " << inspection.name << "\n"
@@ -498,7 +492,11 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
                 AdminAccessRules{settings.adminAllowedHosts, settings.adminAllowedOrigins,
                                  settings.adminListener.tls.enabled()},
                 adminToken));
-            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state), std::move(middleware));
+            std::vector<std::string> trustedPluginDirectories{options.pluginsDirectory};
+            trustedPluginDirectories.insert(trustedPluginDirectories.end(), settings.pluginsAllowedDirectories.begin(),
+                                            settings.pluginsAllowedDirectories.end());
+            plugins.setHostContributions(adminRoutes(plugins, dispatcher, state, trustedPluginDirectories),
+                                         std::move(middleware));
             setDefaultHttpClientCaFile(settings.httpClientCaFile);
             logger->info("open files limit: {}", raiseOpenFileLimit());
             auto inherited = socketActivationListeners();

@@ -101,6 +101,9 @@ void declareHostSettings(ConfigStore& store) {
                   "Directory of plugin files <name>.so (empty: ../plugins, then ../lib/keel/plugins, next to the "
                   "executable)."),
         K::string("plugins.list", "health", "Plugins to load at start, comma-separated."),
+        K::string("plugins.allowed_dirs", "",
+                  "Directories (comma-separated) besides plugins.dir from which the admin API may load a plugin "
+                  "file by path; the file must be owned by root or keel's user and not writable by others."),
         K::string("plugins.required", "",
                   "Plugins whose failure stops start-up, comma-separated (others are skipped with an error)."),
         K::string("plugins.runtime_dir", "",
@@ -243,6 +246,7 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.logFormat = log.getString("format");
     settings.pluginsDirectory = plugins.getString("dir");
     settings.pluginsRuntimeDirectory = plugins.getString("runtime_dir");
+    settings.pluginsAllowedDirectories = splitList(plugins.getString("allowed_dirs"));
     settings.plugins = splitList(plugins.getString("list"));
     for (const auto& name : splitList(plugins.getString("required"))) settings.requiredPlugins.insert(name);
     settings.drainTimeout = plugins.getDuration("drain_timeout");

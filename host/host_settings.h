@@ -30,6 +30,7 @@ struct HostSettings {
     std::string logFormat;
     std::string pluginsDirectory;
     std::string pluginsRuntimeDirectory;
+    std::vector<std::string> pluginsAllowedDirectories;  // besides pluginsDirectory, for loads by path
     std::vector<std::string> plugins;
     std::set<std::string> requiredPlugins;
     std::chrono::milliseconds drainTimeout{};

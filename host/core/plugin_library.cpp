@@ -1,4 +1,5 @@
-// dlopen with the traps in docs/design-notes.md avoided: private copy, RTLD_LOCAL, descriptor checked before start.
+// A plugin file judged from its .keel_plugin section before it is mapped, then dlopen with the
+// traps in docs/design-notes.md avoided: private copy, RTLD_LOCAL.
 #include "plugin_library.h"
 
 #include <Poco/DigestStream.h>
@@ -12,6 +13,8 @@
 #include <atomic>
 #include <cctype>
 #include <fstream>
+
+#include "plugin_file.h"
 
 namespace keel::host {
 
@@ -39,6 +42,31 @@ bool validPluginName(const std::string& name) {
 
 std::string text(const char* value) { return value == nullptr ? std::string() : std::string(value); }
 
+// What the file's record must say for Keel to map it at all. Throws PluginLoadError.
+void checkRecord(const std::string& path, const PluginRecord& record) {
+    if (record.abiVersion != KEEL_SDK_ABI_VERSION) {
+        throw PluginLoadError("plugin file " + path + " was built for SDK ABI " + std::to_string(record.abiVersion) +
+                              ", but this host provides SDK ABI " + std::to_string(KEEL_SDK_ABI_VERSION) +
+                              " (SDK " KEEL_SDK_VERSION_STRING "): rebuild the plugin against this SDK");
+    }
+    if (record.buildFingerprint != hostBuildFingerprint()) {
+        throw PluginLoadError("plugin file " + path + " is not binary compatible: built as '" + record.buildFingerprint +
+                              "', this host is '" + hostBuildFingerprint() + "'");
+    }
+    if (!validPluginName(record.name)) {
+        throw PluginLoadError("plugin file " + path + " declares an invalid name '" + record.name +
+                              "' (expected [a-z][a-z0-9_-]*, at most 64 characters)");
+    }
+}
+
+PluginRecord readRecord(const std::string& path) {
+    try {
+        return readPluginRecord(path);
+    } catch (const std::runtime_error& error) {
+        throw PluginLoadError(error.what());
+    }
+}
+
 }  // namespace
 
 std::string hostBuildFingerprint() { return KEEL_BUILD_FINGERPRINT; }
@@ -51,6 +79,10 @@ std::string PluginLibrary::sha256Of(const std::string& path) {
 std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, const std::string& privateDirectory) {
     Poco::File file(path);
     if (!file.exists() || !file.isFile()) throw PluginLoadError("plugin file " + path + " does not exist");
+
+    // Judged from the file alone: not one instruction of it runs unless every check passes.
+    const PluginRecord record = readRecord(path);
+    checkRecord(path, record);
 
     std::unique_ptr<PluginLibrary> library(new PluginLibrary());
     library->path_ = path;
@@ -78,27 +110,13 @@ std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, cons
         throw PluginLoadError("plugin file " + path + " has no entry point '" KEEL_PLUGIN_DESCRIPTOR_SYMBOL
                               "' (was it built with KEEL_PLUGIN(Class) and keel_add_plugin()?)");
     }
-    if (descriptor->abiVersion != KEEL_SDK_ABI_VERSION) {
-        throw PluginLoadError("plugin file " + path + " was built for SDK ABI " +
-                              std::to_string(descriptor->abiVersion) + ", but this host provides SDK ABI " +
-                              std::to_string(KEEL_SDK_ABI_VERSION) + " (SDK " KEEL_SDK_VERSION_STRING
-                              "): rebuild the plugin against this SDK");
+    // The symbol must say what the section said (a file crafted to pass the checks with one
+    // record and run with another is refused).
+    if (descriptor->abiVersion != record.abiVersion || descriptor->descriptorSize != sizeof(KeelPluginDescriptor) ||
+        text(descriptor->name) != record.name || text(descriptor->buildFingerprint) != record.buildFingerprint) {
+        throw PluginLoadError("plugin file " + path + " has a descriptor that contradicts its .keel_plugin section");
     }
-    if (descriptor->descriptorSize != sizeof(KeelPluginDescriptor)) {
-        throw PluginLoadError("plugin file " + path + " has a descriptor of " +
-                              std::to_string(descriptor->descriptorSize) + " bytes, the host expected " +
-                              std::to_string(sizeof(KeelPluginDescriptor)));
-    }
-    const std::string fingerprint = text(descriptor->buildFingerprint);
-    if (fingerprint != hostBuildFingerprint()) {
-        throw PluginLoadError("plugin file " + path + " is not binary compatible: built as '" + fingerprint +
-                              "', this host is '" + hostBuildFingerprint() + "'");
-    }
-    library->name_ = text(descriptor->name);
-    if (!validPluginName(library->name_)) {
-        throw PluginLoadError("plugin file " + path + " declares an invalid name '" + library->name_ +
-                              "' (expected [a-z][a-z0-9_-]*, at most 64 characters)");
-    }
+    library->name_ = record.name;
     if (descriptor->create == nullptr || descriptor->destroy == nullptr) {
         throw PluginLoadError("plugin file " + path + " has a descriptor without create/destroy functions");
     }
@@ -113,45 +131,25 @@ std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, cons
     return library;
 }
 
-PluginInspection inspectPlugin(const std::string& path, const std::string& privateDirectory) {
+PluginInspection inspectPlugin(const std::string& path) {
+    // Never maps the file: everything shown comes from its .keel_plugin section.
     PluginInspection inspection;
     try {
-        auto library = PluginLibrary::open(path, privateDirectory);
+        if (!Poco::File(path).exists()) throw PluginLoadError("plugin file " + path + " does not exist");
+        const PluginRecord record = readRecord(path);
         inspection.opened = true;
+        inspection.abiVersion = record.abiVersion;
+        inspection.name = record.name;
+        inspection.version = record.version;
+        inspection.description = record.description;
+        inspection.sdkVersion = record.sdkVersion;
+        inspection.buildFingerprint = record.buildFingerprint;
+        inspection.requirements = record.requirements;
+        inspection.sha256 = fileSha256(path);
+        checkRecord(path, record);
         inspection.accepted = true;
-        inspection.abiVersion = library->descriptor_->abiVersion;
-        inspection.name = library->name();
-        inspection.version = library->version();
-        inspection.description = library->description();
-        inspection.sdkVersion = text(library->descriptor_->sdkVersion);
-        inspection.buildFingerprint = text(library->descriptor_->buildFingerprint);
-        inspection.sha256 = library->sha256();
-        inspection.requirements = library->requirements();
     } catch (const PluginLoadError& error) {
         inspection.reason = error.what();
-        // Read what can be read safely: the ABI number is the first member in every ABI.
-        Poco::File(privateDirectory).createDirectories();
-        const std::string copy = Poco::Path(privateDirectory).append("inspect-" + Poco::Path(path).getFileName()).toString();
-        try {
-            Poco::File(path).copyTo(copy);
-            if (void* handle = ::dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL)) {
-                if (const auto* descriptor =
-                        static_cast<const KeelPluginDescriptor*>(::dlsym(handle, KEEL_PLUGIN_DESCRIPTOR_SYMBOL))) {
-                    inspection.opened = true;
-                    inspection.abiVersion = descriptor->abiVersion;
-                    if (descriptor->abiVersion == KEEL_SDK_ABI_VERSION) {
-                        inspection.name = text(descriptor->name);
-                        inspection.version = text(descriptor->version);
-                        inspection.buildFingerprint = text(descriptor->buildFingerprint);
-                        inspection.sdkVersion = text(descriptor->sdkVersion);
-                    }
-                }
-                ::dlclose(handle);
-            }
-            Poco::File(copy).remove();
-        } catch (const Poco::Exception&) {
-            // Nothing more to tell than the reason.
-        }
     }
     return inspection;
 }

@@ -45,7 +45,6 @@ public:
     std::unique_ptr<Plugin, void (*)(Plugin*)> createPlugin() const;
 
 private:
-    friend struct PluginInspection inspectPlugin(const std::string& path, const std::string& privateDirectory);
     PluginLibrary() = default;
 
     void* handle_ = nullptr;
@@ -61,14 +60,15 @@ private:
 
 // What a plugin file declares, and whether this host would load it (keel --inspect-plugin).
 struct PluginInspection {
-    bool opened = false;           // dlopen succeeded and the entry point exists
+    bool opened = false;           // the file's .keel_plugin section was read
     unsigned abiVersion = 0;
     std::string name, version, description, sdkVersion, buildFingerprint, sha256;
     std::vector<std::string> requirements;
     bool accepted = false;
     std::string reason;            // why not, when not accepted
 };
-PluginInspection inspectPlugin(const std::string& path, const std::string& privateDirectory);
+// Reads the file's .keel_plugin section only: the file is never mapped, none of its code runs.
+PluginInspection inspectPlugin(const std::string& path);
 
 // The host's own build fingerprint and ABI number, for messages and /admin.
 std::string hostBuildFingerprint();

@@ -9,6 +9,7 @@ KEEL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KEEL_DEB_PACKAGES=(
     build-essential cmake make ccache pkg-config git  # toolchain
     libpoco-dev libpq-dev                              # Poco (Net, Util, JSON, Data) + libpq headers Poco's PostgreSQL connector includes
+    libelf-dev                                         # libelf: plugin descriptor sections read before dlopen
     libspdlog-dev libfmt-dev                           # Debian's spdlog is the shared build with external fmt
     prometheus-cpp-dev                                 # prometheus-cpp 1.0.1 (core only; we render it ourselves)
     libgtest-dev libgmock-dev                          # GoogleTest/GoogleMock

@@ -167,8 +167,10 @@ std::string shellOutput(const std::string& command) {
 }
 
 std::vector<std::string> withPlugins(const std::string& plugins, std::vector<std::string> extra) {
+    // The test plugins' tree is trusted for loads by path (reload tests name its sub-directories).
     std::vector<std::string> arguments{"--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--define",
-                                       "plugins.list=" + plugins + ", " + KEEL_TEST_PLUGIN_DIR + "/probe.so"};
+                                       "plugins.list=" + plugins + ", " + KEEL_TEST_PLUGIN_DIR + "/probe.so",
+                                       "--define", std::string("plugins.allowed_dirs=") + KEEL_TEST_PLUGIN_DIR};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     return arguments;
 }

@@ -183,5 +183,65 @@ TEST(Secrets, NeverAppearInTheOutputOrInAnswers) {
     std::remove(file.c_str());
 }
 
+// A file whose constructor writes a marker when the library is mapped, built for an ABI no host
+// accepts: every way of loading it must refuse it from the file alone.
+class HostileFile : public ::testing::Test {
+protected:
+    void SetUp() override { std::remove(kMarker.c_str()); }
+    void TearDown() override { std::remove(kMarker.c_str()); }
+    bool constructorRan() const { return ::access(kMarker.c_str(), F_OK) == 0; }
+    const std::string kMarker = std::string(KEEL_TEST_PLUGIN_DIR) + "/../hostile-constructor-ran";
+    const std::string kHostile = std::string(KEEL_TEST_PLUGIN_DIR) + "/hostile/probe.so";
+};
+
+TEST_F(HostileFile, InspectingItNeverRunsIt) {
+    const auto [code, output] = runKeel({"--inspect-plugin", kHostile});
+    EXPECT_NE(code, 0);
+    EXPECT_NE(output.find("built for SDK ABI 1"), std::string::npos) << output;
+    EXPECT_FALSE(constructorRan());
+}
+
+TEST_F(HostileFile, RefusedAtStartUpByLoadAndByReloadWithoutRunning) {
+    KeelProcess keel({"--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--define",
+                      "plugins.list=health, hello, " + kHostile, "--define",
+                      std::string("plugins.allowed_dirs=") + KEEL_TEST_PLUGIN_DIR});
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    EXPECT_NE(keel.output().find("built for SDK ABI 1"), std::string::npos) << keel.output();
+    const auto load = httpRequest(keel.adminPort(), "POST", "/admin/plugins", R"({"path":")" + kHostile + "\"}",
+                                  "application/json");
+    EXPECT_EQ(load.status, 422) << load.body;
+    const auto reload = httpRequest(keel.adminPort(), "POST", "/admin/plugins/hello/reload",
+                                    R"({"path":")" + kHostile + "\"}", "application/json");
+    EXPECT_EQ(reload.status, 422) << reload.body;
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/hello/Ada").status, 200) << "hello keeps serving";
+    EXPECT_FALSE(constructorRan()) << "the file's code ran";
+}
+
+TEST(PluginFiles, ALoadByPathOutsideTheTrustedDirectoriesIsRefused) {
+    const std::string elsewhere = "/tmp/keel-untrusted-" + std::to_string(::getpid());
+    ASSERT_EQ(shellOutput("mkdir -p " + elsewhere + " && cp " + std::string(KEEL_TEST_PLUGIN_DIR) + "/v2/probe.so " +
+                          elsewhere + "/probe.so && echo ok"),
+              "ok");
+    KeelProcess keel(withPlugins("health"));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto outside = httpRequest(keel.adminPort(), "POST", "/admin/plugins/probe/reload",
+                                     R"({"path":")" + elsewhere + "/probe.so\"}", "application/json");
+    EXPECT_EQ(outside.status, 403) << outside.body;
+    EXPECT_NE(outside.body.find("plugins.allowed_dirs"), std::string::npos) << outside.body;
+    // Inside a trusted directory but writable by anyone: refused too.
+    const std::string writable = std::string(KEEL_TEST_PLUGIN_DIR) + "/v2/probe.so";
+    ::chmod(writable.c_str(), 0777);
+    const auto open = httpRequest(keel.adminPort(), "POST", "/admin/plugins/probe/reload",
+                                  R"({"path":")" + writable + "\"}", "application/json");
+    ::chmod(writable.c_str(), 0755);
+    EXPECT_EQ(open.status, 403) << open.body;
+    EXPECT_NE(open.body.find("writable by other users"), std::string::npos) << open.body;
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/ok").body, "v1") << "v1 keeps serving";
+    const auto nul = httpRequest(keel.adminPort(), "POST", "/admin/plugins", R"({"name":"probe\u0000x"})",
+                                 "application/json");
+    EXPECT_EQ(nul.status, 400) << nul.body;
+    shellOutput("rm -rf " + elsewhere);
+}
+
 }  // namespace
 }  // namespace keel::testing

@@ -23,6 +23,15 @@
 extern "C" void keel_symbol_nobody_defines();
 #endif
 
+#ifdef PROBE_CONSTRUCTOR_MARKER
+#include <cstdio>
+// A hostile file: code that runs the moment the library is mapped, before any descriptor could
+// be checked through dlsym. Keel must refuse the file without mapping it: the marker never appears.
+__attribute__((constructor)) static void probeWritesWhenMapped() {
+    if (std::FILE* marker = std::fopen(PROBE_CONSTRUCTOR_MARKER, "w")) std::fclose(marker);
+}
+#endif
+
 namespace keel::plugins::probe {
 
 // What the probe publishes for a consumer plugin to find.

@@ -98,7 +98,7 @@ TEST_F(PluginManagerTest, RefusesLibraryWithoutEntryPoint) {
         manager->load("no_entry_point");
         FAIL() << "a library without descriptor must be refused";
     } catch (const PluginLoadError& error) {
-        EXPECT_NE(std::string(error.what()).find("has no entry point 'keel_plugin_descriptor'"), std::string::npos)
+        EXPECT_NE(std::string(error.what()).find("has no Keel descriptor section (.keel_plugin)"), std::string::npos)
             << error.what();
     }
 }

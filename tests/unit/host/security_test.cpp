@@ -10,6 +10,7 @@
 #include "config_store.h"
 #include "keel/config.h"
 #include "log_manager.h"
+#include "plugin_file.h"
 
 namespace keel::host {
 namespace {
@@ -109,6 +110,36 @@ TEST(LogEscaping, ControlCharactersAndInvalidUtf8CannotForgeLines) {
     EXPECT_EQ(escapeLogText("bad\xff\xfe"), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
     EXPECT_EQ(escapeLogText("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
     EXPECT_EQ(escapeJson("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
+}
+
+TEST(PluginRecordParser, ReadsTheFieldsAndRefusesWhatIsNotARecord) {
+    const auto record = parsePluginRecord(
+        "KEEL-PLUGIN 1\nabi=3\nname=orders\nversion=1.2.0\nsdk=0.4.0\nfingerprint=gcc-12;x\n"
+        "description=Orders API\nrequires=resilience,health\nfuture_key=ignored\n");
+    EXPECT_EQ(record.abiVersion, 3u);
+    EXPECT_EQ(record.name, "orders");
+    EXPECT_EQ(record.version, "1.2.0");
+    EXPECT_EQ(record.buildFingerprint, "gcc-12;x");
+    EXPECT_EQ(record.requirements, (std::vector<std::string>{"resilience", "health"}));
+    EXPECT_TRUE(parsePluginRecord("KEEL-PLUGIN 1\nabi=3\nname=x\nrequires=\n").requirements.empty());
+    EXPECT_THROW(parsePluginRecord(""), std::runtime_error);
+    EXPECT_THROW(parsePluginRecord("KEEL-PLUGIN 2\nabi=3\nname=x\n"), std::runtime_error);
+    EXPECT_THROW(parsePluginRecord("KEEL-PLUGIN 1\nname=x\n"), std::runtime_error) << "no abi";
+    EXPECT_THROW(parsePluginRecord("KEEL-PLUGIN 1\nabi=99999999999\nname=x\n"), std::runtime_error);
+    EXPECT_THROW(parsePluginRecord("KEEL-PLUGIN 1\nabi=-1\nname=x\n"), std::runtime_error);
+    EXPECT_THROW(parsePluginRecord("KEEL-PLUGIN 1\nabi=3\n"), std::runtime_error) << "no name";
+    EXPECT_THROW(parsePluginRecord("KEEL-PLUGIN 1\nabi=3\nname=x\ngarbage\n"), std::runtime_error);
+}
+
+TEST(PluginRecordReader, RefusesFilesThatAreNotKeelPlugins) {
+    EXPECT_THROW(readPluginRecord("/nonexistent/plugin.so"), std::runtime_error);
+    EXPECT_THROW(readPluginRecord("/etc/hostname"), std::runtime_error) << "not ELF";
+    try {
+        readPluginRecord("/proc/self/exe");  // an ELF file without the section
+        FAIL() << "a file without a descriptor section was read as a plugin";
+    } catch (const std::runtime_error& error) {
+        EXPECT_NE(std::string(error.what()).find("no Keel descriptor section"), std::string::npos) << error.what();
+    }
 }
 
 }  // namespace
