@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "json_document.h"
+#include "order_json.h"
 #include "money.h"
 
 namespace keel::plugins::orders {
@@ -81,24 +82,6 @@ const char* describeType(JsonValue::Type type) {
             return "an object";
     }
     return "an unknown type";
-}
-
-void appendJsonString(std::string& out, const std::string& text) {
-    out += '"';
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (byte < 0x20) {
-            char escape[8];
-            std::snprintf(escape, sizeof escape, "\\u%04X", static_cast<unsigned>(byte));
-            out += escape;
-        } else {
-            out += c;  // the parser has checked that strings are valid UTF-8
-        }
-    }
-    out += '"';
 }
 
 [[noreturn]] void throwUnsupportedMediaType(const std::string& detail) {
@@ -268,9 +251,9 @@ bool totalFits(const std::vector<OrderItem>& items) {
     for (const auto& error : errors.reported()) {
         if (json.size() > 1) json += ',';
         json += "{\"field\":";
-        appendJsonString(json, error.field);
+        json += jsonString(error.field);
         json += ",\"message\":";
-        appendJsonString(json, error.message);
+        json += jsonString(error.message);
         json += '}';
     }
     json += ']';
