@@ -9,6 +9,12 @@
 
 namespace keel::host {
 
+namespace {
+// How long a line may wait for the writer, and how many lines wake it early.
+constexpr std::chrono::milliseconds kWriteInterval{20};
+constexpr std::size_t kWakeAt = 256;
+}  // namespace
+
 AsyncLogSink::AsyncLogSink(spdlog::sink_ptr target, std::size_t capacity)
     : target_(std::move(target)), capacity_(capacity == 0 ? 1 : capacity), writer_([this] { run(); }) {}
 
@@ -33,8 +39,9 @@ void AsyncLogSink::log(const spdlog::details::log_msg& message) {
                                std::string(message.logger_name.data(), message.logger_name.size()),
                                std::string(message.payload.data(), message.payload.size())});
         ++queuedTotal_;
-        // The writer is already awake when more than one line waits.
-        if (queue_.size() > 1) return;
+        // The writer wakes by itself every kWriteInterval; only a filling queue wakes it early.
+        // A wake-up per line would cost a futex call and a thread switch per request.
+        if (queue_.size() != kWakeAt) return;
     }
     wake_.notify_one();
 }
@@ -42,6 +49,7 @@ void AsyncLogSink::log(const spdlog::details::log_msg& message) {
 void AsyncLogSink::flush() {
     std::unique_lock<std::mutex> lock(mutex_);
     const std::uint64_t target = queuedTotal_;
+    flushWanted_ = true;
     wake_.notify_one();
     written_.wait_for(lock, std::chrono::seconds(1), [&] { return writtenTotal_ >= target; });
 }
@@ -56,8 +64,12 @@ void AsyncLogSink::run() {
     std::deque<Entry> batch;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty() && stopping_) return;
+        wake_.wait_for(lock, kWriteInterval, [this] { return stopping_ || flushWanted_ || queue_.size() >= kWakeAt; });
+        flushWanted_ = false;
+        if (queue_.empty()) {
+            if (stopping_) return;
+            continue;
+        }
         batch.swap(queue_);
         lock.unlock();
         for (const auto& entry : batch) {

@@ -1,5 +1,6 @@
 // The access log off the request path: request threads hand their line to a bounded queue and
-// return; one writer thread passes the lines to the real sink in batches. A full queue drops the
+// return; one writer thread passes the lines to the real sink in batches, every 20 ms or when
+// 256 lines wait. A full queue drops the
 // line and counts it (a request never waits on stderr or the journal). Thread-safe.
 #pragma once
 
@@ -50,6 +51,7 @@ private:
     std::uint64_t queuedTotal_ = 0;   // lines ever queued
     std::uint64_t writtenTotal_ = 0;  // lines ever handed to the target
     bool stopping_ = false;
+    bool flushWanted_ = false;
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<prometheus::Counter*> dropCounter_{nullptr};
     std::thread writer_;
