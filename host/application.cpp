@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "admin_access.h"
@@ -458,6 +459,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         FrontDoorObserver observer(plugins.hostMetrics(), logs, {"public", "admin"});
         IoThreads io(settings.ioThreads);
         std::vector<std::unique_ptr<HttpServer>> listeners;
+        // Set below while the signal thread may already read it: atomic access only.
         std::shared_ptr<AdminToken> adminToken;
         auto summary = [&plugins, &dispatcher] {
             return std::to_string(plugins.loadedNames().size()) + " plugin(s), " + std::to_string(dispatcher.served()) +
@@ -465,7 +467,8 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         };
         SignalWatcher signals([&] {
             systemd.reloading();
-            reconfigure(store, logs, plugins, listeners, adminToken.get());
+            const auto token = std::atomic_load(&adminToken);
+            reconfigure(store, logs, plugins, listeners, token.get());
             systemd.ready(summary());
         });
         // Tracing: the exporter is installed only with an endpoint, so without one spans cost nothing.
@@ -484,14 +487,15 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         const TracingSettings tracing{!settings.tracingEndpoint.empty(), settings.tracingSampleRate};
         try {
             auto middleware = coreMiddleware(logs, options.listeners, tracing);
-            adminToken = std::make_shared<AdminToken>(settings.adminTokenFile);
-            if (!adminToken->configured()) {
+            auto token = std::make_shared<AdminToken>(settings.adminTokenFile);
+            std::atomic_store(&adminToken, token);
+            if (!token->configured()) {
                 logger->warn("the admin API has no token (admin.token_file is empty): it listens on loopback only");
             }
             middleware.push_back(adminAccessMiddleware(
                 AdminAccessRules{settings.adminAllowedHosts, settings.adminAllowedOrigins,
                                  settings.adminListener.tls.enabled()},
-                adminToken));
+                token));
             std::vector<std::string> trustedPluginDirectories{options.pluginsDirectory};
             trustedPluginDirectories.insert(trustedPluginDirectories.end(), settings.pluginsAllowedDirectories.begin(),
                                             settings.pluginsAllowedDirectories.end());

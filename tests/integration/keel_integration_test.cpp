@@ -28,6 +28,9 @@ std::string mapsOf(pid_t pid) {
 TEST(KeelIntegration, ServesHealthReadyAndLiveOnBothListeners) {
     KeelProcess keel(withProbe());
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    // Live comes first, ready once start-up has finished.
+    ASSERT_TRUE(eventually([&] { return httpRequest(keel.publicPort(), "GET", "/ready").status == 200; }))
+        << keel.output();
     for (int port : {keel.publicPort(), keel.adminPort()}) {
         auto health = httpRequest(port, "GET", "/health");
         EXPECT_EQ(health.status, 200) << health.body;
