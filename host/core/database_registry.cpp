@@ -9,6 +9,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace keel::host {
@@ -88,6 +89,20 @@ ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings
     std::string decodedPassword;
     Poco::URI::decode(user, decodedUser);
     Poco::URI::decode(password, decodedPassword);
+    if (!settings.passwordFile.empty()) {
+        // Production configurations hold no password: it lives in a file only keel can read.
+        const std::string key = "database.password_file = \"" + settings.passwordFile + "\"";
+        if (!decodedPassword.empty()) {
+            throw ConfigError(key + ": database.url carries a password too; keep one of them");
+        }
+        std::ifstream in(settings.passwordFile);
+        if (!in) throw ConfigError(key + ": the file cannot be read");
+        std::getline(in, decodedPassword);
+        while (!decodedPassword.empty() && (decodedPassword.back() == '\r' || decodedPassword.back() == ' ')) {
+            decodedPassword.pop_back();
+        }
+        if (decodedPassword.empty()) throw ConfigError(key + ": the file is empty (expected the password)");
+    }
     std::string database = uri.getPath();
     if (!database.empty() && database[0] == '/') database = database.substr(1);
     if (uri.getHost().empty() || database.empty()) {
@@ -230,6 +245,9 @@ void DatabaseRegistry::declareKeys(ConfigStore& config) {
                   "Default database: postgresql://user:password@host:port/db or sqlite:<file> (classic "
                   "DATABASE_URL). The password is never shown.")
             .secretValue(),
+        K::string("database.password_file", "",
+                  "File whose first line is the database password, for a database.url without one (libpq's "
+                  "PGPASSFILE and ~/.pgpass work too)."),
         K::integer("database.max_conns", 25, "Connections at most (classic DATABASE_MAX_CONNS).").range(1, 10000),
         K::integer("database.max_idle", 10,
                    "Idle connections kept open at most; more are closed when returned (classic DATABASE_MAX_IDLE).")
@@ -265,6 +283,7 @@ Database& DatabaseRegistry::get(const std::string& name) {
     const Settings settings = config_.settings("database");
     DatabaseSettings database;
     database.url = settings.getString("url");
+    database.passwordFile = settings.getString("password_file");
     database.maxConnections = static_cast<int>(settings.getInt("max_conns"));
     database.maxIdle = static_cast<int>(settings.getInt("max_idle"));
     database.connectionLifetime = settings.getDuration("conn_lifetime");

@@ -23,6 +23,7 @@ namespace keel::host {
 
 struct DatabaseSettings {
     std::string url;
+    std::string passwordFile;  // database.password_file: the password, when the URL has none
     int maxConnections = 25;
     int maxIdle = 10;
     std::chrono::milliseconds connectionLifetime{300000};

@@ -8,6 +8,7 @@
 
 #include "admin_access.h"
 #include "config_store.h"
+#include "database_registry.h"
 #include "keel/config.h"
 #include "log_manager.h"
 #include "plugin_file.h"
@@ -140,6 +141,29 @@ TEST(PluginRecordReader, RefusesFilesThatAreNotKeelPlugins) {
     } catch (const std::runtime_error& error) {
         EXPECT_NE(std::string(error.what()).find("no Keel descriptor section"), std::string::npos) << error.what();
     }
+}
+
+TEST(DatabasePasswordFile, SuppliesThePasswordAndNeverShowsIt) {
+    const std::string file = "/tmp/keel-db-password-" + std::to_string(::getpid());
+    std::ofstream(file) << "s3cret-db-pass\n";
+    ::chmod(file.c_str(), 0600);
+    DatabaseSettings settings;
+    settings.url = "postgresql://keel@db.example:5432/orders";
+    settings.passwordFile = file;
+    const auto target = parseDatabaseUrl(settings.url, settings);
+    EXPECT_NE(target.connectionString.find("password=s3cret-db-pass"), std::string::npos);
+    EXPECT_EQ(redactSecrets(target.connectionString).find("s3cret-db-pass"), std::string::npos);
+    settings.url = "postgresql://keel:other@db.example/orders";
+    EXPECT_THROW(parseDatabaseUrl(settings.url, settings), ConfigError) << "two passwords";
+    settings.url = "postgresql://keel@db.example/orders";
+    settings.passwordFile = "/nonexistent/password";
+    try {
+        parseDatabaseUrl(settings.url, settings);
+        FAIL() << "a missing password file was accepted";
+    } catch (const ConfigError& error) {
+        EXPECT_NE(std::string(error.what()).find("database.password_file"), std::string::npos) << error.what();
+    }
+    std::remove(file.c_str());
 }
 
 }  // namespace
