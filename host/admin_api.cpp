@@ -52,14 +52,6 @@ Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
 
 [[noreturn]] void badRequest(const std::string& detail) { throw HttpError(400, "Bad Request", detail); }
 
-bool isPluginName(const std::string& name) {
-    return !name.empty() && name.size() <= 64 && std::islower(static_cast<unsigned char>(name[0])) &&
-           std::all_of(name.begin(), name.end(), [](char c) {
-               return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-                      c == '_' || c == '-';
-           });
-}
-
 // A file named by path must be where the operator put plugins, and nobody else could have.
 void requireTrustedFile(const std::string& path, const std::vector<std::string>& trustedDirectories) {
     if (path.find('\0') != std::string::npos) badRequest("\"path\" contains a NUL character");
@@ -125,7 +117,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
             if (object->has("name") && object->get("name").isString()) target = object->getValue<std::string>("name");
             if (object->has("path") && object->get("path").isString()) target = object->getValue<std::string>("path");
             if (target.empty()) badRequest("expected \"name\" (a plugin in plugins.dir) or \"path\" (a plugin file)");
-            if (object->has("name") && !object->has("path") && !isPluginName(target)) {
+            if (object->has("name") && !object->has("path") && !isValidPluginName(target)) {
                 badRequest("\"name\" must be a plugin name ([a-z][a-z0-9_-]*, at most 64 characters); use \"path\" "
                            "for a file");
             }

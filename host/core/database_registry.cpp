@@ -121,11 +121,13 @@ ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings
     return {SqlDialect::PostgreSQL, "postgresql", info};
 }
 
-DatabasePool::DatabasePool(std::string name, const DatabaseSettings& settings, std::shared_ptr<spdlog::logger> logger)
+DatabasePool::DatabasePool(std::string name, const DatabaseSettings& settings, std::shared_ptr<spdlog::logger> logger,
+                           Clock clock)
     : name_(std::move(name)),
       settings_(settings),
       target_(parseDatabaseUrl(settings.url, settings)),
-      logger_(std::move(logger)) {
+      logger_(std::move(logger)),
+      clock_(std::move(clock)) {
     logger_->info("database pool {}: {} ({}), up to {} connections, {} kept idle, each at most {} ms old", name_,
                   redactSecrets(settings.url), sqlDialectName(target_.dialect), settings.maxConnections,
                   std::min(settings.maxIdle, settings.maxConnections), settings.connectionLifetime.count());
@@ -167,7 +169,7 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
         ++borrowed_;
         // Every connection's age is capped, idle or busy (classic DATABASE_CONN_LIFE): behind a
         // pooler or after a failover, old connections must go.
-        const auto now = std::chrono::steady_clock::now();
+        const auto now = clock_();
         for (auto it = idle_.begin(); it != idle_.end();) {
             if (expired(*it, now)) {
                 aged.push_back(std::move(*it));
@@ -207,7 +209,7 @@ DatabasePool::IdleSession DatabasePool::open() {
         std::call_once(walOnce_, [&] { session << "PRAGMA journal_mode=WAL", now; });
         session << "PRAGMA busy_timeout=" + std::to_string(settings_.statementTimeout.count()), now;
     }
-    return IdleSession{std::move(session), std::chrono::steady_clock::now()};
+    return IdleSession{std::move(session), clock_()};
 }
 
 void DatabasePool::giveBack(IdleSession session) {
@@ -215,7 +217,7 @@ void DatabasePool::giveBack(IdleSession session) {
     bool reusable = false;
     try {
         reusable = session.session.isConnected() && !session.session.isTransaction() &&
-                   !expired(session, std::chrono::steady_clock::now());
+                   !expired(session, clock_());
     } catch (const Poco::Exception&) {
         reusable = false;
     }

@@ -8,6 +8,7 @@
 #include <spdlog/logger.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>  // std::once_flag too
@@ -45,7 +46,10 @@ ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings
 
 class DatabasePool final : public Database {
 public:
-    DatabasePool(std::string name, const DatabaseSettings& settings, std::shared_ptr<spdlog::logger> logger);
+    using Clock = std::function<std::chrono::steady_clock::time_point()>;
+    // `clock` ages connections (tests pass a manual one).
+    DatabasePool(std::string name, const DatabaseSettings& settings, std::shared_ptr<spdlog::logger> logger,
+                 Clock clock = &std::chrono::steady_clock::now);
     ~DatabasePool() override;
 
     const std::string& name() const override { return name_; }
@@ -70,6 +74,7 @@ private:
     const DatabaseSettings settings_;
     const ConnectionTarget target_;
     std::shared_ptr<spdlog::logger> logger_;
+    const Clock clock_;
     mutable std::mutex mutex_;
     std::condition_variable freed_;
     int borrowed_ = 0;

@@ -29,7 +29,9 @@ std::string fileSha256(const std::string& path) {
     return Poco::DigestEngine::digestToHex(engine.digest());
 }
 
-bool validPluginName(const std::string& name) {
+}  // namespace
+
+bool isValidPluginName(const std::string& name) {
     if (name.empty() || name.size() > 64 || !std::islower(static_cast<unsigned char>(name[0]))) return false;
     for (char c : name) {
         if (!std::islower(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c)) && c != '_' &&
@@ -39,6 +41,8 @@ bool validPluginName(const std::string& name) {
     }
     return true;
 }
+
+namespace {
 
 std::string text(const char* value) { return value == nullptr ? std::string() : std::string(value); }
 
@@ -53,7 +57,7 @@ void checkRecord(const std::string& path, const PluginRecord& record) {
         throw PluginLoadError("plugin file " + path + " is not binary compatible: built as '" + record.buildFingerprint +
                               "', this host is '" + hostBuildFingerprint() + "'");
     }
-    if (!validPluginName(record.name)) {
+    if (!isValidPluginName(record.name)) {
         throw PluginLoadError("plugin file " + path + " declares an invalid name '" + record.name +
                               "' (expected [a-z][a-z0-9_-]*, at most 64 characters)");
     }

@@ -72,5 +72,7 @@ PluginInspection inspectPlugin(const std::string& path);
 
 // The host's own build fingerprint and ABI number, for messages and /admin.
 std::string hostBuildFingerprint();
+// [a-z][a-z0-9_-]*, at most 64 characters: also the plugin's file name and configuration section.
+bool isValidPluginName(const std::string& name);
 
 }  // namespace keel::host

@@ -163,10 +163,7 @@ void PluginManager::countLoad(const std::string& plugin, bool succeeded) {
     // the plugins directory): an admin client inventing names must not grow the registry.
     std::string label = plugin;
     if (!succeeded) {
-        const bool plainName = !plugin.empty() && plugin.size() <= 64 &&
-                               std::all_of(plugin.begin(), plugin.end(), [](char c) {
-                                   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
-                               });
+        const bool plainName = isValidPluginName(plugin);
         const auto names = loadedNames();
         const bool loaded = std::find(names.begin(), names.end(), plugin) != names.end();
         const bool onDisk = plainName && !options_.pluginsDirectory.empty() &&

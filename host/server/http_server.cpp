@@ -191,9 +191,9 @@ std::string serialize(const Response& response, bool headRequest, bool close, bo
         out += "\r\n";
     }
     const auto& headers = response.headers();
-    if (!headers.get("X-Content-Type-Options")) out += "X-Content-Type-Options: nosniff\r\n";
-    if (!headers.get("Cache-Control")) out += "Cache-Control: no-store\r\n";
-    if (tls && !headers.get("Strict-Transport-Security")) out += "Strict-Transport-Security: max-age=31536000\r\n";
+    if (!headers.has("X-Content-Type-Options")) out += "X-Content-Type-Options: nosniff\r\n";
+    if (!headers.has("Cache-Control")) out += "Cache-Control: no-store\r\n";
+    if (tls && !headers.has("Strict-Transport-Security")) out += "Strict-Transport-Security: max-age=31536000\r\n";
     if (!noBody) {
         out += "Content-Length: ";
         out += std::to_string(response.body().size());

@@ -228,19 +228,28 @@ TEST(PluginFiles, ALoadByPathOutsideTheTrustedDirectoriesIsRefused) {
                                      R"({"path":")" + elsewhere + "/probe.so\"}", "application/json");
     EXPECT_EQ(outside.status, 403) << outside.body;
     EXPECT_NE(outside.body.find("plugins.allowed_dirs"), std::string::npos) << outside.body;
-    // Inside a trusted directory but writable by anyone: refused too.
-    const std::string writable = std::string(KEEL_TEST_PLUGIN_DIR) + "/v2/probe.so";
-    ::chmod(writable.c_str(), 0777);
+    // Inside a trusted directory but writable by anyone: refused too (a private copy, so no other
+    // test sees the mode change).
+    const std::string copyDir = std::string(KEEL_TEST_PLUGIN_DIR) + "/security-" + std::to_string(::getpid());
+    const std::string copy = copyDir + "/probe.so";
+    ASSERT_EQ(shellOutput("mkdir -p " + copyDir + " && cp " + std::string(KEEL_TEST_PLUGIN_DIR) + "/v2/probe.so " +
+                          copy + " && chmod 0777 " + copy + " && echo ok"),
+              "ok");
     const auto open = httpRequest(keel.adminPort(), "POST", "/admin/plugins/probe/reload",
-                                  R"({"path":")" + writable + "\"}", "application/json");
-    ::chmod(writable.c_str(), 0755);
+                                  R"({"path":")" + copy + "\"}", "application/json");
     EXPECT_EQ(open.status, 403) << open.body;
     EXPECT_NE(open.body.find("writable by other users"), std::string::npos) << open.body;
     EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/ok").body, "v1") << "v1 keeps serving";
+    // The same file, no longer writable by others, is accepted: the check refuses only what it names.
+    ::chmod(copy.c_str(), 0755);
+    const auto trusted = httpRequest(keel.adminPort(), "POST", "/admin/plugins/probe/reload",
+                                     R"({"path":")" + copy + "\"}", "application/json");
+    EXPECT_EQ(trusted.status, 200) << trusted.body;
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/ok").body, "v2");
     const auto nul = httpRequest(keel.adminPort(), "POST", "/admin/plugins", R"({"name":"probe\u0000x"})",
                                  "application/json");
     EXPECT_EQ(nul.status, 400) << nul.body;
-    shellOutput("rm -rf " + elsewhere);
+    shellOutput("rm -rf " + elsewhere + " " + copyDir);
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 
 #include <cstdlib>
 #include <set>
-#include <thread>
 
 #include "database_registry.h"
 #include "keel/database.h"
@@ -184,20 +183,25 @@ TEST_P(DatabaseQueryTest, ThePoolKeepsAtMostMaxIdleConnections) {
 TEST_P(DatabaseQueryTest, ConnectionsOlderThanTheirLifetimeAreReplaced) {
     if (!postgres()) GTEST_SKIP() << "SQLite connections have no server identity to compare";
     DatabaseSettings settings = settingsFor(url_);
-    settings.connectionLifetime = std::chrono::milliseconds(200);
-    DatabasePool shortLived("short", settings, logger());
+    settings.connectionLifetime = std::chrono::minutes(5);
+    auto now = std::chrono::steady_clock::now();
+    DatabasePool shortLived("short", settings, logger(), [&now] { return now; });
     std::string first;
     {
         auto connection = shortLived.acquire(std::chrono::seconds(5));
         first = backend(connection);
     }
+    now += std::chrono::minutes(4);
     {
         auto connection = shortLived.acquire(std::chrono::seconds(5));
         EXPECT_EQ(backend(connection), first) << "a young idle connection is reused";
     }
-    // Past the lifetime the idle connection is closed, not reused (the sleep only has to exceed
-    // the configured age; nothing races with it).
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // A busy connection ages too: past its lifetime it is closed when returned.
+    {
+        auto connection = shortLived.acquire(std::chrono::seconds(5));
+        EXPECT_EQ(backend(connection), first);
+        now += std::chrono::minutes(2);
+    }
     auto connection = shortLived.acquire(std::chrono::seconds(5));
     EXPECT_NE(backend(connection), first);
 }
