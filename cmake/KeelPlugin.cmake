@@ -24,7 +24,9 @@ function(keel_add_plugin name)
   add_library(${name} MODULE ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${KEEL_SDK_TARGET})
   target_compile_definitions(${name} PRIVATE ${ARG_DEFINITIONS})
-  target_compile_options(${name} PRIVATE -fvisibility=hidden -fvisibility-inlines-hidden -fno-gnu-unique)
+  # -fno-gnu-unique is GCC's (clang never emits STB_GNU_UNIQUE symbols, which keep a library mapped).
+  target_compile_options(${name} PRIVATE -fvisibility=hidden -fvisibility-inlines-hidden
+                         $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   # Unresolved symbols are an error at link time, not a surprise at dlopen.
   target_link_options(${name} PRIVATE -Wl,--no-undefined -Wl,-z,defs)
   set_target_properties(${name} PROPERTIES

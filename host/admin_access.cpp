@@ -2,11 +2,9 @@
 
 #include <Poco/Net/IPAddress.h>
 #include <Poco/String.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <set>
 
 #include "config_store.h"
@@ -44,30 +42,10 @@ bool isJson(const std::string& contentType) {
     return media == "application/json";
 }
 
-std::string modeText(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
-}
-
 }  // namespace
 
 std::string readAdminToken(const std::string& tokenFile) {
-    if (tokenFile.empty()) return "";
-    const std::string key = "admin.token_file = \"" + tokenFile + "\"";
-    struct stat info {};
-    if (::stat(tokenFile.c_str(), &info) != 0) throw ConfigError(key + ": the file cannot be read");
-    if ((info.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-        throw ConfigError(key + ": other users may read or write it (mode " + modeText(info.st_mode) +
-                          "); expected mode 0600 or 0640 (chmod o-rw)");
-    }
-    std::ifstream in(tokenFile);
-    if (!in) throw ConfigError(key + ": the file cannot be read");
-    std::string token;
-    std::getline(in, token);
-    token = Poco::trim(token);
-    if (token.empty()) throw ConfigError(key + ": the file is empty (expected a token)");
-    return token;
+    return tokenFile.empty() ? std::string() : readSecretFile("admin.token_file", tokenFile);
 }
 
 AdminToken::AdminToken(std::string file) : file_(std::move(file)), token_(readAdminToken(file_)) {}

@@ -9,7 +9,6 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 
 namespace keel::host {
@@ -95,13 +94,7 @@ ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings
         if (!decodedPassword.empty()) {
             throw ConfigError(key + ": database.url carries a password too; keep one of them");
         }
-        std::ifstream in(settings.passwordFile);
-        if (!in) throw ConfigError(key + ": the file cannot be read");
-        std::getline(in, decodedPassword);
-        while (!decodedPassword.empty() && (decodedPassword.back() == '\r' || decodedPassword.back() == ' ')) {
-            decodedPassword.pop_back();
-        }
-        if (decodedPassword.empty()) throw ConfigError(key + ": the file is empty (expected the password)");
+        decodedPassword = readSecretFile("database.password_file", settings.passwordFile);
     }
     std::string database = uri.getPath();
     if (!database.empty() && database[0] == '/') database = database.substr(1);

@@ -19,7 +19,7 @@ PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contr
             for (const auto& listener : route.listeners) {
                 try {
                     listeners_[listener].router.add(route.method, route.pattern,
-                                                    RouteTarget{&route.handler, contributor.name});
+                                                    RouteTarget{&route.handler, contributor.name, &route.access});
                 } catch (const std::invalid_argument& error) {
                     throw std::invalid_argument("plugin " + contributor.name + ": " + error.what() +
                                                 " on listener " + listener);
@@ -100,6 +100,7 @@ void PipelineSnapshot::handle(Request& request, Response& response) const {
         }
         auto match = found->second.router.match(request.method(), request.path());
         if (match.target != nullptr) {
+            request.setAccess(match.target->access);
             request.setRoutePattern(match.pattern);
             request.setPathParameters(std::move(match.parameters));
         }
@@ -108,6 +109,24 @@ void PipelineSnapshot::handle(Request& request, Response& response) const {
         answerException(std::current_exception(), request, response, *logger_);
     }
 }
+
+// The host's half of Route::requireScope: whoever set the principal, a caller without a scope the
+// route needs never reaches the handler. Without a principal (no authenticating plugin, or
+// auth.mode = none) routes stay open, as they were before authentication existed.
+namespace {
+void checkScopes(const Request& request) {
+    const Principal* principal = request.principal();
+    if (principal == nullptr) return;
+    for (const auto& scope : request.access().scopes) {
+        if (principal->hasScope(scope)) continue;
+        Problem problem = Problem::of(403, "Forbidden",
+                                      request.method() + " " + request.routePattern() + " needs the scope " + scope +
+                                          ", which the caller's credentials do not grant");
+        problem.extensions["required_scope"] = scope;
+        throw HttpError(std::move(problem));
+    }
+}
+}  // namespace
 
 void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t index, Request& request,
                                 Response& response, const RouteTarget* target,
@@ -118,6 +137,7 @@ void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t in
         return;
     }
     if (target != nullptr) {
+        checkScopes(request);
         (*target->handler)(request, response);
         return;
     }

@@ -18,6 +18,7 @@ namespace keel::host {
 struct RouteTarget {
     const Handler* handler;
     std::string plugin;
+    const RouteAccess* access;
 };
 
 struct MiddlewareEntry {

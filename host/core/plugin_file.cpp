@@ -89,36 +89,28 @@ PluginRecord parsePluginRecord(const std::string& text) {
     return record;
 }
 
-PluginRecord readPluginRecord(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("plugin file " + path + " cannot be read");
-    FileCloser closeFile{fd};
-    if (elf_version(EV_CURRENT) == EV_NONE) throw std::runtime_error("libelf cannot be initialised");
-    // ELF_C_READ reads the file; nothing is mapped executable and no code of the file runs.
-    ElfCloser elf{elf_begin(fd, ELF_C_READ, nullptr)};
-    if (elf.elf == nullptr || elf_kind(elf.elf) != ELF_K_ELF) {
-        throw std::runtime_error("plugin file " + path + " is not an ELF file");
-    }
+namespace {
+
+// The descriptor of an opened ELF image; `what` names it in errors ("plugin file <path>").
+PluginRecord recordOf(Elf* elf, const std::string& what) {
+    if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) throw std::runtime_error(what + " is not an ELF file");
     GElf_Ehdr header;
-    if (gelf_getehdr(elf.elf, &header) == nullptr || header.e_type != ET_DYN) {
-        throw std::runtime_error("plugin file " + path + " is not an ELF shared object");
+    if (gelf_getehdr(elf, &header) == nullptr || header.e_type != ET_DYN) {
+        throw std::runtime_error(what + " is not an ELF shared object");
     }
     std::size_t names = 0;
-    if (elf_getshdrstrndx(elf.elf, &names) != 0) {
-        throw std::runtime_error("plugin file " + path + " has no section names");
-    }
-    for (Elf_Scn* section = elf_nextscn(elf.elf, nullptr); section != nullptr;
-         section = elf_nextscn(elf.elf, section)) {
+    if (elf_getshdrstrndx(elf, &names) != 0) throw std::runtime_error(what + " has no section names");
+    for (Elf_Scn* section = elf_nextscn(elf, nullptr); section != nullptr; section = elf_nextscn(elf, section)) {
         GElf_Shdr sectionHeader;
         if (gelf_getshdr(section, &sectionHeader) == nullptr) continue;
-        const char* name = elf_strptr(elf.elf, names, sectionHeader.sh_name);
+        const char* name = elf_strptr(elf, names, sectionHeader.sh_name);
         if (name == nullptr || std::string(name) != ".keel_plugin") continue;
         if (sectionHeader.sh_type != SHT_PROGBITS || sectionHeader.sh_size == 0 || sectionHeader.sh_size > kMaxRecord) {
-            throw std::runtime_error("plugin file " + path + " has a malformed .keel_plugin section");
+            throw std::runtime_error(what + " has a malformed .keel_plugin section");
         }
         Elf_Data* data = elf_getdata(section, nullptr);
         if (data == nullptr || data->d_buf == nullptr || data->d_size == 0 || data->d_size > kMaxRecord) {
-            throw std::runtime_error("plugin file " + path + " has an unreadable .keel_plugin section");
+            throw std::runtime_error(what + " has an unreadable .keel_plugin section");
         }
         const char* bytes = static_cast<const char*>(data->d_buf);
         std::string text(bytes, data->d_size);
@@ -126,12 +118,34 @@ PluginRecord readPluginRecord(const std::string& path) {
         try {
             return parsePluginRecord(text);
         } catch (const std::exception& error) {
-            throw std::runtime_error("plugin file " + path + ": " + error.what());
+            throw std::runtime_error(what + ": " + error.what());
         }
     }
-    throw std::runtime_error("plugin file " + path +
+    throw std::runtime_error(what +
                              " has no Keel descriptor section (.keel_plugin): it is not a Keel plugin, or it was "
                              "built with an SDK older than 0.4; rebuild it against this SDK");
+}
+
+void initialiseLibelf() {
+    if (elf_version(EV_CURRENT) == EV_NONE) throw std::runtime_error("libelf cannot be initialised");
+}
+
+}  // namespace
+
+PluginRecord readPluginRecord(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("plugin file " + path + " cannot be read");
+    FileCloser closeFile{fd};
+    initialiseLibelf();
+    // ELF_C_READ reads the file; nothing is mapped executable and no code of the file runs.
+    ElfCloser elf{elf_begin(fd, ELF_C_READ, nullptr)};
+    return recordOf(elf.elf, "plugin file " + path);
+}
+
+PluginRecord readPluginRecordFromImage(std::string image) {
+    initialiseLibelf();
+    ElfCloser elf{elf_memory(image.data(), image.size())};
+    return recordOf(elf.elf, "plugin image");
 }
 
 void checkTrustedPluginFile(const std::string& path, const std::vector<std::string>& trustedDirectories) {

@@ -29,6 +29,8 @@ PluginRecord parsePluginRecord(const std::string& text);
 // std::runtime_error naming the file: not readable, not an ELF shared object, no section (built
 // with an SDK older than 0.4), or a malformed record.
 PluginRecord readPluginRecord(const std::string& path);
+// The same for a file's bytes already in memory (libelf parses them in place). Fuzzed.
+PluginRecord readPluginRecordFromImage(std::string image);
 
 // Refuses (std::runtime_error with the reason) a file a runtime load names by path unless its
 // real path is inside one of `trustedDirectories`, it is a regular file owned by root or by

@@ -49,10 +49,11 @@ public:
         plugin_.settings = config_.settings(plugin_.name());
         return plugin_.settings;
     }
-    void addRoute(Route route) override {
+    Route& addRoute(Route route) override {
         if (!route.handler) throw std::invalid_argument("route " + route.method + " " + route.pattern + " has no handler");
         checkListeners(route.listeners, "route " + route.pattern);
         plugin_.contributions.routes.push_back(std::move(route));
+        return plugin_.contributions.routes.back();
     }
     void addMiddleware(Middleware middleware) override {
         if (middleware.order < kFirstPluginMiddlewareOrder) {

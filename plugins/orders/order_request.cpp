@@ -265,7 +265,7 @@ bool totalFits(const std::vector<OrderItem>& items) {
 }  // namespace
 
 OrderRequest parseOrderRequest(const std::string& contentType, const std::string& body,
-                               const OrderLimits& limits) {
+                               const OrderLimits& limits, const std::string& callerId) {
     checkContentType(contentType);
     if (body.size() > limits.maxBodyBytes) {
         throw HttpError(Problem::of(413, "Content Too Large",
@@ -293,7 +293,8 @@ OrderRequest parseOrderRequest(const std::string& contentType, const std::string
 
     ValidationErrors errors;
     OrderRequest request;
-    request.userId = readIdentifier(document.find("user_id"), "user_id", limits, errors);
+    const JsonValue* userId = document.find("user_id");
+    request.userId = userId == nullptr && !callerId.empty() ? callerId : readIdentifier(userId, "user_id", limits, errors);
 
     const JsonValue* items = document.find("items");
     if (items == nullptr) {

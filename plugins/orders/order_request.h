@@ -41,8 +41,9 @@ struct OrderLimits {
 //                               {"field": "items[0].quantity", "message": "..."}, one per problem
 //                               found, and the detail summarizes the first.
 // Unknown fields are refused rather than ignored, so a typo such as "quantiy" cannot pass silently.
+// `callerId` is the authenticated caller, if any: an order without user_id is the caller's.
 OrderRequest parseOrderRequest(const std::string& contentType, const std::string& body,
-                               const OrderLimits& limits);
+                               const OrderLimits& limits, const std::string& callerId = "");
 
 // SHA-256 (lowercase hex) of the request's canonical form: user id, then each item's product id,
 // quantity and cents, in order. Two bodies that differ only in whitespace, key order or "10.5"

@@ -24,6 +24,17 @@ void unavailable(Response& response, const std::string& title, const std::string
     response.setHeader("Retry-After", std::to_string(retryAfter.count()));
 }
 
+// With authentication on, a caller sees only its own orders unless it holds this scope.
+constexpr const char* kAdminScope = "orders:admin";
+
+// The user a request is confined to: the caller's id, or "" when it may see every user's orders
+// (no authentication configured, or the admin scope).
+std::string confinedUser(const Request& request) {
+    const Principal* caller = request.principal();
+    if (caller == nullptr || caller->hasScope(kAdminScope)) return "";
+    return caller->subject;
+}
+
 bool validOrderId(const std::string& id) {
     if (id.size() != 36) return false;
     for (std::size_t i = 0; i < id.size(); ++i) {
@@ -64,8 +75,15 @@ OrdersApi::OrdersApi(OrderStore& store, InventoryClient& inventory,
 
 void OrdersApi::create(Request& request, Response& response) {
     const auto started = std::chrono::steady_clock::now();
-    const OrderRequest order =
-        parseOrderRequest(request.header("Content-Type").value_or(""), request.body(), settings_.limits);
+    const Principal* caller = request.principal();
+    const OrderRequest order = parseOrderRequest(request.header("Content-Type").value_or(""), request.body(),
+                                                 settings_.limits, caller != nullptr ? caller->subject : "");
+    const std::string confined = confinedUser(request);
+    if (!confined.empty() && order.userId != confined) {
+        throw HttpError(403, "Forbidden",
+                        "user_id must be the authenticated caller's own id (or be left out); ordering for another "
+                        "user needs the orders:admin scope");
+    }
     const std::string hash = canonicalRequestHash(order);
     const auto key = request.header("Idempotency-Key");
     if (key) {
@@ -225,13 +243,25 @@ void OrdersApi::get(Request& request, Response& response) {
     if (!validOrderId(id)) throw HttpError(404, "Not Found", "no order with id " + id);
     withDatabase(response, settings_.unavailableRetryAfter, *logger_, [&] {
         const auto order = store_.find(id);
-        if (!order) throw HttpError(404, "Not Found", "no order with id " + id);
+        // Another user's order answers exactly like a missing one: ids cannot be probed.
+        const std::string confined = confinedUser(request);
+        if (!order || (!confined.empty() && order->userId != confined)) {
+            throw HttpError(404, "Not Found", "no order with id " + id);
+        }
         response.sendJson(200, orderJson(*order));
     });
 }
 
 void OrdersApi::list(Request& request, Response& response) {
-    const std::string userId = request.query("user_id").value_or("");
+    std::string userId = request.query("user_id").value_or("");
+    if (const std::string confined = confinedUser(request); !confined.empty()) {
+        if (!userId.empty() && userId != confined) {
+            throw HttpError(403, "Forbidden",
+                            "user_id must be the authenticated caller's own id (or be left out); listing another "
+                            "user's orders needs the orders:admin scope");
+        }
+        userId = confined;
+    }
     if (userId.size() > settings_.limits.maxIdLength * 4) {
         throw HttpError(
             400, "Invalid query",

@@ -37,9 +37,13 @@ public:
         deliveries_ = &metrics.counter("orders_notifications_total", "Notification deliveries by result.");
         backlog_ = &metrics.gauge("orders_outbox_backlog", "Notifications not yet delivered.").Add({});
 
-        registrar.post("/api/v1/orders", [this](Request& request, Response& response) { api_->create(request, response); });
-        registrar.get("/api/v1/orders", [this](Request& request, Response& response) { api_->list(request, response); });
-        registrar.get("/api/v1/orders/{id}", [this](Request& request, Response& response) { api_->get(request, response); });
+        // Scopes count once an authenticating plugin (auth) is loaded; see docs/security.md.
+        registrar.post("/api/v1/orders", [this](Request& request, Response& response) { api_->create(request, response); })
+            .requireScope("orders:write");
+        registrar.get("/api/v1/orders", [this](Request& request, Response& response) { api_->list(request, response); })
+            .requireScope("orders:read");
+        registrar.get("/api/v1/orders/{id}", [this](Request& request, Response& response) { api_->get(request, response); })
+            .requireScope("orders:read");
         registrar.get("/api/v1/openapi.yaml", [](Request&, Response& response) {
             response.send(200, generated::kOpenApi, "application/yaml");
         });

@@ -125,7 +125,7 @@ CONF
     keel_pg_run_as "$user" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null || return 1
 
     keel_pg_run_as "$user" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres \
-        -d postgres -c "CREATE ROLE keel LOGIN PASSWORD 'keel' CREATEDB" \
+        -d postgres -c "CREATE ROLE keel LOGIN PASSWORD 'keel' CREATEDB CREATEROLE" \
         -c "CREATE DATABASE keel OWNER keel" >&2 || return 1
 
     KEELTEST_PG_DIR="$dir"

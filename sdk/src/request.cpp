@@ -35,6 +35,11 @@ Request::Request(std::string method, const std::string& target) : method_(std::m
     }
 }
 
+const RouteAccess& Request::access() const {
+    static const RouteAccess open;
+    return access_ != nullptr ? *access_ : open;
+}
+
 std::optional<std::string> Request::query(const std::string& name) const {
     const auto found = query_.find(name);
     if (found == query_.end()) return std::nullopt;

@@ -110,6 +110,12 @@ KEEL_SDK_API bool parseBoolean(const std::string& text);
 // before it reaches a log line, an error message or an admin answer.
 KEEL_SDK_API std::string redactSecrets(const std::string& text);
 
+// The first line of a file that holds one secret (a token, a password, a signing key), surrounding
+// whitespace removed. The file must exist, be non-empty and grant nothing to other users (mode
+// 0600 or 0640). Throws ConfigError naming `key` (the configuration key that named the file),
+// the file and the reason, never the file's contents.
+KEEL_SDK_API std::string readSecretFile(const std::string& key, const std::string& path);
+
 // A validated, read-only view of one section's keys (names relative to the section). Values
 // were checked against their declarations before the view was built, so getters only throw for
 // an undeclared key or a getter of the wrong type: both programming errors. Immutable; safe

@@ -11,6 +11,7 @@
 
 #include <spdlog/logger.h>
 
+#include "keel/auth.h"
 #include "keel/config.h"
 #include "keel/database.h"
 #include "keel/export.h"
@@ -36,6 +37,21 @@ struct Route {
     std::string pattern;  // "/api/v1/orders/{id}": literal segments and {parameter} segments
     Handler handler;
     std::vector<std::string> listeners{kPublicListener};
+    RouteAccess access{};
+
+    // registrar.post("/api/v1/orders", handler).requireScope("orders:write"): only callers whose
+    // principal holds the scope reach the handler (403 otherwise; 401 without credentials when
+    // an authenticating plugin is loaded).
+    Route& requireScope(std::string scope) {
+        access.authenticated = true;
+        access.scopes.push_back(std::move(scope));
+        return *this;
+    }
+    // Any authenticated caller, whatever its scopes.
+    Route& requireAuthentication() {
+        access.authenticated = true;
+        return *this;
+    }
 };
 
 // Middleware runs outermost first by ascending `order`. The host's own middleware takes request
@@ -73,7 +89,9 @@ public:
     virtual void declare(ConfigKey key) = 0;
     virtual const Settings& settings() = 0;
 
-    virtual void addRoute(Route route) = 0;
+    // Returns the registered route so its access can be refined (requireScope); the reference is
+    // valid until the next addRoute and only during configure().
+    virtual Route& addRoute(Route route) = 0;
     virtual void addMiddleware(Middleware middleware) = 0;
     virtual void addPeriodicTask(PeriodicTask task) = 0;
     virtual void addLongRunningTask(LongRunningTask task) = 0;
@@ -95,8 +113,8 @@ public:
                                 std::shared_ptr<void> service) = 0;
 
     // Conveniences.
-    void get(const std::string& pattern, Handler handler) { addRoute({"GET", pattern, std::move(handler)}); }
-    void post(const std::string& pattern, Handler handler) { addRoute({"POST", pattern, std::move(handler)}); }
+    Route& get(const std::string& pattern, Handler handler) { return addRoute({"GET", pattern, std::move(handler)}); }
+    Route& post(const std::string& pattern, Handler handler) { return addRoute({"POST", pattern, std::move(handler)}); }
     template <class Interface>
     void provide(const std::string& name, std::shared_ptr<Interface> service) {
         provideService(name, Interface::kInterfaceId, std::static_pointer_cast<void>(std::move(service)));

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "keel/auth.h"
 #include "keel/export.h"
 #include "keel/headers.h"
 
@@ -56,6 +58,16 @@ public:
     const std::string& clientCertificateSubject() const { return clientCertificateSubject_; }
     void setClientCertificateSubject(std::string subject) { clientCertificateSubject_ = std::move(subject); }
 
+    // What the matched route requires of its caller (empty when nothing matched); set by the host
+    // before any middleware runs, so an authenticating middleware knows whether to insist.
+    const RouteAccess& access() const;
+    void setAccess(const RouteAccess* access) { access_ = access; }
+
+    // The authenticated caller, set by an authenticating middleware; nullptr when there is none
+    // (auth.mode = none, or a public route called without credentials).
+    const Principal* principal() const { return principal_.get(); }
+    void setPrincipal(std::shared_ptr<const Principal> principal) { principal_ = std::move(principal); }
+
     // Set by the request-id middleware before any plugin middleware runs.
     const std::string& requestId() const { return requestId_; }
     void setRequestId(std::string id) { requestId_ = std::move(id); }
@@ -73,6 +85,8 @@ private:
     std::string remoteAddress_;
     std::string requestId_;
     std::string clientCertificateSubject_;
+    const RouteAccess* access_ = nullptr;  // owned by the route, which outlives the request
+    std::shared_ptr<const Principal> principal_;
 };
 
 }  // namespace keel

@@ -1,0 +1,138 @@
+// The auth plugin: who is calling the public API. auth.mode picks JWT bearer tokens or API keys;
+// the middleware sets keel::Principal on the request, and the host enforces the scopes routes
+// declare with requireScope().
+#include <keel/plugin.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "authenticator.h"
+
+namespace keel::plugins::auth {
+
+namespace {
+
+// The authentication band (300-399): inside the metrics middleware (110), so refusals are counted
+// with their 401, and inside the rate limiter (200), so a flood of forged tokens is throttled
+// before any signature is checked.
+constexpr int kAuthMiddlewareOrder = 300;
+
+AuthMode parseMode(const std::string& mode) {
+    if (mode == "jwt") return AuthMode::Jwt;
+    if (mode == "api_key") return AuthMode::ApiKey;
+    return AuthMode::None;
+}
+
+std::string readPublicKey(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("auth.jwt.public_key_file = \"" + path + "\": the file cannot be read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::unique_ptr<JwtVerifier> makeJwtVerifier(const Settings& settings) {
+    const std::string secretFile = settings.getString("jwt.secret_file");
+    const std::string publicKeyFile = settings.getString("jwt.public_key_file");
+    if (secretFile.empty() == publicKeyFile.empty()) {
+        throw ConfigError("auth.mode = jwt: set exactly one of auth.jwt.secret_file (HS256) and "
+                          "auth.jwt.public_key_file (RS256 or ES256)");
+    }
+    JwtPolicy policy;
+    policy.issuer = settings.getString("jwt.issuer");
+    policy.audience = settings.getString("jwt.audience");
+    policy.leeway = std::chrono::duration_cast<std::chrono::seconds>(settings.getDuration("jwt.leeway"));
+    const WallClock clock = [] { return std::chrono::system_clock::now(); };
+    try {
+        if (!secretFile.empty()) {
+            return JwtVerifier::withSecret(readSecretFile("auth.jwt.secret_file", secretFile), policy, clock);
+        }
+        return JwtVerifier::withPublicKey(readPublicKey(publicKeyFile), policy, clock);
+    } catch (const std::invalid_argument& error) {
+        const std::string key = secretFile.empty() ? "auth.jwt.public_key_file = \"" + publicKeyFile + "\""
+                                                   : "auth.jwt.secret_file = \"" + secretFile + "\"";
+        throw ConfigError(key + ": " + error.what());
+    }
+}
+
+}  // namespace
+
+class AuthPlugin final : public Plugin {
+public:
+    static constexpr PluginInfo kInfo{"auth", "1.0.0", "Authentication of the public API: JWT or API keys", nullptr};
+
+    void configure(Registrar& registrar) override {
+        using K = ConfigKey;
+        for (auto key : {
+                 K::string("mode", "none",
+                           "none: every caller is anonymous and scopes are not enforced (a warning at start); jwt: "
+                           "Authorization: Bearer <JWT>; api_key: keys listed in auth.api_keys_file.")
+                     .oneOf({"none", "jwt", "api_key"}),
+                 K::string("jwt.secret_file", "",
+                           "File holding the HS256 secret (at least 32 bytes, first line; mode 0600 or 0640)."),
+                 K::string("jwt.public_key_file", "",
+                           "PEM public key verifying RS256 (RSA, 2048 bits or more) or ES256 (EC P-256) tokens."),
+                 K::string("jwt.issuer", "", "Required iss claim. Empty: not checked."),
+                 K::string("jwt.audience", "", "Required aud claim (one of the token's audiences). Empty: not checked."),
+                 K::duration("jwt.leeway", "30s", "Clock skew allowed when checking exp and nbf.").range(0, 300000),
+                 K::string("api_keys_file", "",
+                           "API key list: one \"<sha256-hex of the key>  <user>  <scope>...\" line per key."),
+                 K::duration("api_keys.reload_interval", "5s",
+                             "How often auth.api_keys_file is checked for changes (a removed line revokes a key).")
+                     .range(50, 3600000),
+             }) {
+            registrar.declare(std::move(key));
+        }
+        const Settings& settings = registrar.settings();
+        const AuthMode mode = parseMode(settings.getString("mode"));
+        auto logger = registrar.logger();
+        std::unique_ptr<JwtVerifier> jwt;
+        std::unique_ptr<ApiKeyFile> apiKeys;
+        if (mode == AuthMode::Jwt) {
+            jwt = makeJwtVerifier(settings);
+            logger->info("auth: JWT bearer tokens ({}), issuer {}, audience {}", jwt->algorithm(),
+                         settings.getString("jwt.issuer").empty() ? "not checked" : settings.getString("jwt.issuer"),
+                         settings.getString("jwt.audience").empty() ? "not checked" : settings.getString("jwt.audience"));
+        } else if (mode == AuthMode::ApiKey) {
+            const std::string file = settings.getString("api_keys_file");
+            if (file.empty()) throw ConfigError("auth.mode = api_key needs auth.api_keys_file");
+            apiKeys = std::make_unique<ApiKeyFile>(file);
+            logger->info("auth: API keys from {} ({} keys)", file, apiKeys->keys()->size());
+        } else {
+            logger->warn("auth.mode = none: the public API accepts every caller and route scopes are not enforced; "
+                         "set auth.mode = jwt or api_key in production");
+        }
+
+        auto& failures = registrar.metrics().counter("auth_failures_total", "Refused credentials by reason.");
+        authenticator_ = std::make_unique<Authenticator>(
+            mode, std::move(jwt), std::move(apiKeys),
+            [&failures](const char* reason) { failures.Add({{"reason", reason}}).Increment(); });
+
+        registrar.addMiddleware({"auth", kAuthMiddlewareOrder,
+                                 [this](Request& request, Response& response, const Next& next) {
+                                     authenticator_->handle(request, response, next);
+                                 },
+                                 {kPublicListener}});
+        if (ApiKeyFile* keys = authenticator_->apiKeys()) {
+            registrar.addPeriodicTask({"api_keys_reload", settings.getDuration("api_keys.reload_interval"),
+                                       std::chrono::milliseconds(0), false, [keys, logger] {
+                                           try {
+                                               if (keys->reloadIfChanged()) {
+                                                   logger->info("auth: API keys reloaded ({} keys)", keys->keys()->size());
+                                               }
+                                           } catch (const std::exception& error) {
+                                               logger->error("auth: API key file not reloaded, the previous keys stay: {}",
+                                                             error.what());
+                                           }
+                                       }});
+        }
+    }
+
+private:
+    std::unique_ptr<Authenticator> authenticator_;
+};
+
+}  // namespace keel::plugins::auth
+
+KEEL_PLUGIN(keel::plugins::auth::AuthPlugin)
