@@ -95,6 +95,21 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                                response.sendJson(200, toJson(body));
                            },
                            admin});
+    routes.push_back(Route{"GET", "/admin/features",
+                           [&plugins](Request&, Response& response) {
+                               Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
+                               for (const auto& flag : plugins.features().list()) {
+                                   Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                                   entry->set("name", flag.name);
+                                   entry->set("enabled", flag.enabled);
+                                   entry->set("source", flag.source);
+                                   list->add(entry);
+                               }
+                               Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+                               body.set("features", list);
+                               response.sendJson(200, toJson(body));
+                           },
+                           admin});
     routes.push_back(Route{"GET", "/admin/plugins",
                            [&plugins](Request&, Response& response) {
                                Poco::JSON::Array::Ptr list = new Poco::JSON::Array();

@@ -18,6 +18,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "admin_access.h"
@@ -28,6 +29,7 @@
 #include "database_registry.h"
 #include "dispatcher.h"
 #include "embedded_config.h"
+#include "feature_flags.h"
 #include "host_settings.h"
 #include "http_server.h"
 #include "keel/version.h"
@@ -205,6 +207,7 @@ void KeelApplication::loadConfiguration(ConfigStore& store) const {
     loadConfigurationFiles(store);
     store.setEnvironment(processEnvironment());
     for (const auto& [key, value] : defines_) store.setDefine(key, value);
+    declareFeatureFlags(store, store.keysSetUnder("features."));
 }
 
 int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
@@ -214,6 +217,7 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     HostStateImpl state(KEEL_VERSION);
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
+    std::set<std::string> failedPlugins;  // reported once as an error, not again as unknown keys
     try {
         const HostSettings settings = readHostSettings(store);
         DatabaseRegistry databases(store, logs.logger("keel.database"));
@@ -234,7 +238,10 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
             }
         }
         const auto report = plugins.loadAll(names, {}, true);
-        for (const auto& [name, reason] : report.failed) errors.push_back(reason);
+        for (const auto& [name, reason] : report.failed) {
+            errors.push_back(reason);
+            failedPlugins.insert(name);
+        }
         Poco::File(options.privateDirectory).remove(true);
     } catch (const std::exception& error) {
         errors.emplace_back(error.what());
@@ -242,7 +249,7 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     for (const auto& error : store.validateAll()) {
         if (std::find(errors.begin(), errors.end(), error) == errors.end()) errors.push_back(error);
     }
-    warnings = store.unknownKeyWarnings();
+    warnings = store.unknownKeyWarnings(failedPlugins);
 
     if (configReference_) {
         std::cout << "| Key | Type | Default | Valid values | Description |\n";
@@ -287,7 +294,9 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
     try {
         ConfigStore files;
         loadConfigurationFiles(files);
+        declareFeatureFlags(store, files.keysSetUnder("features."));
         const auto changed = store.replaceFiles(files.fileEntries());
+        for (const auto& change : plugins.features().refresh()) logger->info("SIGHUP: feature {}", change);
         const HostSettings next = readHostSettings(store);
         setDefaultHttpClientCaFile(next.httpClientCaFile);
         logs.configure(LogManager::parseLevel(next.logLevel), next.logFormat == "json" ? LogFormat::Json : LogFormat::Text);
@@ -456,6 +465,12 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             LogManager& logs;
             ~ForgetDropCounter() { logs.countAccessDropsIn(nullptr); }
         } forgetDropCounter{logs};
+        // The pools outlive the plugin manager whose registry holds their series: same care.
+        databases.exportMetrics(&plugins.hostMetrics());
+        struct ForgetPoolMetrics {
+            DatabaseRegistry& databases;
+            ~ForgetPoolMetrics() { databases.exportMetrics(nullptr); }
+        } forgetPoolMetrics{databases};
         FrontDoorObserver observer(plugins.hostMetrics(), logs, {"public", "admin"});
         IoThreads io(settings.ioThreads);
         std::vector<std::unique_ptr<HttpServer>> listeners;
@@ -516,7 +531,9 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             }
             logger->info("keel {} starting: plugins from {}", KEEL_VERSION, options.pluginsDirectory);
             const auto report = plugins.loadAll(settings.plugins, settings.requiredPlugins);
-            for (const auto& warning : store.unknownKeyWarnings()) logger->warn("{}", warning);
+            std::set<std::string> failedPlugins;
+            for (const auto& [name, reason] : report.failed) failedPlugins.insert(name);
+            for (const auto& warning : store.unknownKeyWarnings(failedPlugins)) logger->warn("{}", warning);
             state.setReady(true);
             logger->info("keel ready: {} plugin(s) started, {} failed", report.started.size(), report.failed.size());
             systemd.ready(summary());

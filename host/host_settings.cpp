@@ -128,7 +128,8 @@ void declareHostSettings(ConfigStore& store) {
         K::duration("tracing.export_timeout", "2s", "Timeout of one export request (connect and response).")
             .range(1, 60000),
         K::boolean("features.new_feature", false,
-                   "Feature flag for new host behaviour (classic ENABLE_NEW_FEATURE); nothing is gated on it yet."),
+                   "Feature flag (classic ENABLE_NEW_FEATURE), live on SIGHUP: the orders plugin adds a summary "
+                   "(orders, items, total) to list responses."),
     };
     for (const auto& declared : keys) store.declare("keel", declared.name, declared);
     for (const std::string listener : {"server", "admin"}) {
@@ -154,7 +155,9 @@ void declareHostSettings(ConfigStore& store) {
                                 "suites are OpenSSL's)."));
     }
 
-    // Classic names operators already use; KEEL_<SECTION>_<KEY> always works as well.
+    // Classic names operators already use, with the meaning they had: one variable may feed several
+    // keys (every resilience policy's bulkhead and breaker), and wins over files for each of them.
+    // KEEL_<SECTION>_<KEY> always works as well. docs/configuration.md has the table.
     const std::vector<std::pair<std::string, std::string>> aliases = {
         {"SERVER_PORT", "server.port"},
         {"SERVER_READ_TIMEOUT", "server.read_timeout"},
@@ -164,10 +167,10 @@ void declareHostSettings(ConfigStore& store) {
         {"DATABASE_MAX_CONNS", "database.max_conns"},
         {"DATABASE_MAX_IDLE", "database.max_idle"},
         {"DATABASE_CONN_LIFE", "database.conn_lifetime"},
-        {"CB_THRESHOLD", "resilience.policy.default.failure_threshold"},
-        {"CB_TIMEOUT", "resilience.policy.default.open_duration"},
+        {"CB_THRESHOLD", "resilience.policy.*.failure_threshold"},
+        {"CB_TIMEOUT", "resilience.policy.*.open_duration"},
         {"RATE_LIMIT_RPS", "resilience.rate_limit.rps"},
-        {"BULKHEAD_SIZE", "resilience.policy.default.max_concurrent"},
+        {"BULKHEAD_SIZE", "resilience.policy.*.max_concurrent"},
         {"TRACING_ENDPOINT", "tracing.endpoint"},
         {"TRACING_SAMPLE_RATE", "tracing.sample_rate"},
         {"METRICS_PORT", "admin.port"},
@@ -250,6 +253,7 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.plugins = splitList(plugins.getString("list"));
     for (const auto& name : splitList(plugins.getString("required"))) settings.requiredPlugins.insert(name);
     settings.drainTimeout = plugins.getDuration("drain_timeout");
+    store.settings("features");  // a bad flag is a configuration error at start, not at first use
     const Settings tracing = store.settings("tracing");
     settings.tracingEndpoint = tracing.getString("endpoint");
     settings.tracingSampleRate = tracing.getDouble("sample_rate");

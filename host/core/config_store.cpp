@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace keel::host {
 
@@ -22,6 +23,29 @@ std::size_t editDistance(const std::string& a, const std::string& b) {
         previous.swap(current);
     }
     return previous[b.size()];
+}
+
+std::vector<std::string> segmentsOf(const std::string& name) {
+    std::vector<std::string> segments;
+    std::size_t start = 0;
+    for (std::size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
+        segments.push_back(name.substr(start, dot - start));
+        start = dot + 1;
+    }
+    segments.push_back(name.substr(start));
+    return segments;
+}
+
+// Whether `key` is `pattern`, where a '*' segment of the pattern matches any one segment.
+bool matchesAliasTarget(const std::string& pattern, const std::string& key) {
+    if (pattern.find('*') == std::string::npos) return pattern == key;
+    const auto wanted = segmentsOf(pattern);
+    const auto actual = segmentsOf(key);
+    if (wanted.size() != actual.size()) return false;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        if (wanted[i] == "*" ? actual[i].empty() : wanted[i] != actual[i]) return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -46,7 +70,7 @@ void ConfigStore::setEnvironment(const std::map<std::string, std::string>& varia
 
 void ConfigStore::addAlias(const std::string& variable, const std::string& key) {
     std::lock_guard<std::mutex> lock(mutex_);
-    aliases_[variable] = key;
+    aliases_[variable].push_back(key);
 }
 
 void ConfigStore::clearFiles() {
@@ -104,6 +128,22 @@ void ConfigStore::undeclareOwner(const std::string& owner) {
     }
 }
 
+bool ConfigStore::isDeclared(const std::string& fullName) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return declarations_.count(fullName) != 0;
+}
+
+std::set<std::string> ConfigStore::keysSetUnder(const std::string& prefix) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::set<std::string> keys;
+    for (const auto* layer : {&files_, &defines_}) {
+        for (const auto& [key, entry] : *layer) {
+            if (key.rfind(prefix, 0) == 0) keys.insert(key);
+        }
+    }
+    return keys;
+}
+
 std::string ConfigStore::environmentName(const std::string& fullName) {
     std::string name = "KEEL_" + Poco::toUpper(fullName);
     std::replace(name.begin(), name.end(), '.', '_');
@@ -122,10 +162,13 @@ std::optional<ConfigEntry> ConfigStore::lookupLocked(const std::string& fullName
     if (const auto env = environment_.find(variable); env != environment_.end()) {
         return ConfigEntry{env->second, ConfigSource{"environment variable " + variable}};
     }
-    for (const auto& [alias, key] : aliases_) {
-        if (key != fullName) continue;
-        if (const auto env = environment_.find(alias); env != environment_.end()) {
-            return ConfigEntry{env->second, ConfigSource{"environment variable " + alias}};
+    for (const auto& [alias, keys] : aliases_) {
+        const auto env = environment_.find(alias);
+        if (env == environment_.end()) continue;
+        for (const auto& key : keys) {
+            if (matchesAliasTarget(key, fullName)) {
+                return ConfigEntry{env->second, ConfigSource{"environment variable " + alias}};
+            }
         }
     }
     if (const auto file = files_.find(fullName); file != files_.end()) return file->second;
@@ -186,10 +229,11 @@ std::string ConfigStore::closestKeyLocked(const std::string& name) const {
     return best;
 }
 
-std::vector<std::string> ConfigStore::unknownKeyWarnings() const {
+std::vector<std::string> ConfigStore::unknownKeyWarnings(const std::set<std::string>& quietSections) const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<std::string> warnings;
     auto warn = [&](const std::string& key, const std::string& source) {
+        if (quietSections.count(key.substr(0, key.find('.'))) != 0) return;
         const std::string closest = closestKeyLocked(key);
         warnings.push_back("unknown configuration key " + key + " (from " + source + ")" +
                            (closest.empty() ? std::string("; no loaded plugin declares it")
@@ -202,7 +246,12 @@ std::vector<std::string> ConfigStore::unknownKeyWarnings() const {
     }
     for (const auto& [variable, value] : environment_) {
         if (const auto alias = aliases_.find(variable); alias != aliases_.end()) {
-            if (declarations_.count(alias->second) == 0) warn(alias->second, "environment variable " + variable);
+            // Unknown only when it feeds nothing declared (its plugin is not loaded).
+            bool feeds = false;
+            for (const auto& [fullName, declaration] : declarations_) {
+                for (const auto& key : alias->second) feeds = feeds || matchesAliasTarget(key, fullName);
+            }
+            if (!feeds) warn(alias->second.front(), "environment variable " + variable);
             continue;
         }
         bool known = false;
@@ -210,6 +259,9 @@ std::vector<std::string> ConfigStore::unknownKeyWarnings() const {
             known = known || environmentName(fullName) == variable;
         }
         if (known) continue;
+        bool quiet = false;
+        for (const auto& section : quietSections) quiet = quiet || variable.rfind(environmentName(section) + "_", 0) == 0;
+        if (quiet) continue;
         // Suggest the key whose variable name is closest.
         std::string best;
         std::size_t bestDistance = 4;

@@ -39,8 +39,9 @@ public:
     void setDefine(const std::string& key, std::string value);
     // Takes the variables that can configure Keel: KEEL_* and the classic aliases.
     void setEnvironment(const std::map<std::string, std::string>& variables);
+    // `variable` feeds `key`; called again, it feeds more keys. A '*' in `key` stands for one
+    // whole dotted segment ("resilience.policy.*.max_concurrent": every policy's bulkhead).
     void addAlias(const std::string& variable, const std::string& key);
-    const std::map<std::string, std::string>& aliases() const { return aliases_; }
     // Drops the file layer, before files are read again on reload (--define and the
     // environment do not change while the process runs).
     void clearFiles();
@@ -52,6 +53,9 @@ public:
     // Declares `fullName` for `owner`; a second owner of the same key throws std::invalid_argument.
     void declare(const std::string& owner, const std::string& fullName, ConfigKey key);
     void undeclareOwner(const std::string& owner);
+    bool isDeclared(const std::string& fullName) const;
+    // Keys set in a file or by --define that start with `prefix` (declared or not).
+    std::set<std::string> keysSetUnder(const std::string& prefix) const;
 
     // The raw effective value of a key (declared or not), highest layer first; nullopt when unset.
     std::optional<ConfigEntry> lookup(const std::string& fullName) const;
@@ -62,7 +66,9 @@ public:
     // Validates every declared key; returns every error (empty when all are good).
     std::vector<std::string> validateAll() const;
     // "unknown configuration key X (from F:L); did you mean Y?" for every set but undeclared key.
-    std::vector<std::string> unknownKeyWarnings() const;
+    // Keys in `quietSections` are left out: a plugin that failed to configure (already reported
+    // as one error) declared nothing, and its keys are not unknown.
+    std::vector<std::string> unknownKeyWarnings(const std::set<std::string>& quietSections = {}) const;
     std::vector<EffectiveConfigValue> effective() const;
 
     // KEEL_SERVER_READ_TIMEOUT for server.read_timeout.
@@ -83,7 +89,7 @@ private:
     std::map<std::string, ConfigEntry> files_;
     std::map<std::string, ConfigEntry> defines_;
     std::map<std::string, std::string> environment_;
-    std::map<std::string, std::string> aliases_;  // variable -> key
+    std::map<std::string, std::vector<std::string>> aliases_;  // variable -> keys it feeds (patterns)
     std::map<std::string, Declaration> declarations_;
 };
 

@@ -147,7 +147,7 @@ void DatabasePool::closeAll(std::vector<IdleSession>& sessions) {
 }
 
 bool DatabasePool::expired(const IdleSession& idle, std::chrono::steady_clock::time_point now) const {
-    return now - idle.created >= settings_.connectionLifetime;
+    return now - idle.created >= settings_.connectionLifetime || now - idle.returned >= settings_.idleTimeout;
 }
 
 PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
@@ -155,11 +155,18 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
     std::vector<IdleSession> aged;
     {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (!freed_.wait_for(lock, wait, [this] { return borrowed_ < settings_.maxConnections; })) {
+        const auto waitStart = std::chrono::steady_clock::now();
+        const bool slot = freed_.wait_for(lock, wait, [this] { return borrowed_ < settings_.maxConnections; });
+        if (metrics_.wait != nullptr) {
+            metrics_.wait->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count());
+        }
+        if (!slot) {
+            if (metrics_.timeouts != nullptr) metrics_.timeouts->Increment();
             throw DatabaseUnavailable("database " + name_ + ": all " + std::to_string(settings_.maxConnections) +
                                       " connections busy for " + std::to_string(wait.count()) + "ms");
         }
         ++borrowed_;
+        publishCountsLocked();
         // Every connection's age is capped, idle or busy (classic DATABASE_CONN_LIFE): behind a
         // pooler or after a failover, old connections must go.
         const auto now = clock_();
@@ -174,23 +181,49 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
         if (!idle_.empty()) {  // the most recently returned: its server process is warm
             reused = std::move(idle_.back());
             idle_.pop_back();
+            publishCountsLocked();
+        } else if (now < reconnectAt_) {
+            // The last connect failed moments ago: answer at once rather than let every request
+            // wait out connect_timeout against a server that is down (backoff up to 2 s).
+            --borrowed_;
+            publishCountsLocked();
+            lock.unlock();
+            freed_.notify_one();
+            closeAll(aged);
+            throw DatabaseUnavailable("database " + name_ + " is unavailable (the last connection attempt failed; "
+                                      "retrying with backoff)");
         }
     }
     closeAll(aged);
     try {
-        IdleSession lent = reused ? std::move(*reused) : open();
+        IdleSession lent = reused ? std::move(*reused) : openTracked();
         auto release = [this, session = lent.session, created = lent.created]() mutable {
-            giveBack(IdleSession{std::move(session), created});
+            giveBack(IdleSession{std::move(session), created, created});
         };
         return PooledConnection(lent.session, target_.dialect, std::move(release));
     } catch (const Poco::Exception& error) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             --borrowed_;
+            publishCountsLocked();
         }
         freed_.notify_one();
         // libpq messages name host and database, never the password.
         throw DatabaseUnavailable("database " + name_ + " is unavailable: " + error.displayText());
+    }
+}
+
+DatabasePool::IdleSession DatabasePool::openTracked() {
+    try {
+        IdleSession opened = open();
+        std::lock_guard<std::mutex> lock(mutex_);
+        reconnectBackoff_ = std::chrono::milliseconds(0);
+        return opened;
+    } catch (const Poco::Exception&) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        reconnectBackoff_ = std::clamp(reconnectBackoff_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(2000));
+        reconnectAt_ = clock_() + reconnectBackoff_;
+        throw;
     }
 }
 
@@ -202,7 +235,8 @@ DatabasePool::IdleSession DatabasePool::open() {
         std::call_once(walOnce_, [&] { session << "PRAGMA journal_mode=WAL", now; });
         session << "PRAGMA busy_timeout=" + std::to_string(settings_.statementTimeout.count()), now;
     }
-    return IdleSession{std::move(session), clock_()};
+    const auto now = clock_();
+    return IdleSession{std::move(session), now, now};
 }
 
 void DatabasePool::giveBack(IdleSession session) {
@@ -219,10 +253,12 @@ void DatabasePool::giveBack(IdleSession session) {
         std::lock_guard<std::mutex> lock(mutex_);
         --borrowed_;
         if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
+            session.returned = clock_();
             idle_.push_back(std::move(session));
         } else {
             closing.push_back(std::move(session));
         }
+        publishCountsLocked();
     }
     freed_.notify_one();
     closeAll(closing);
@@ -231,6 +267,22 @@ void DatabasePool::giveBack(IdleSession session) {
 int DatabasePool::inUse() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return borrowed_;
+}
+
+int DatabasePool::idleCount() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(idle_.size());
+}
+
+void DatabasePool::setMetrics(PoolMetrics metrics) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    metrics_ = metrics;
+    publishCountsLocked();
+}
+
+void DatabasePool::publishCountsLocked() {
+    if (metrics_.idle != nullptr) metrics_.idle->Set(static_cast<double>(idle_.size()));
+    if (metrics_.busy != nullptr) metrics_.busy->Set(borrowed_);
 }
 
 void DatabaseRegistry::declareKeys(ConfigStore& config) {
@@ -251,11 +303,18 @@ void DatabaseRegistry::declareKeys(ConfigStore& config) {
                     "Age at which a connection is closed, idle or busy (when next returned or borrowed; classic "
                     "DATABASE_CONN_LIFE).")
             .range(1000, 24 * kHour),
+        K::duration("database.idle_timeout", "5m",
+                    "An idle connection unused this long is closed (when the pool is next used).")
+            .range(1000, 24 * kHour),
         K::duration("database.connect_timeout", "5s", "Timeout of a new connection.").range(1000, kHour),
         K::duration("database.statement_timeout", "30s", "Longest time one statement may run.").range(1, kHour),
         K::duration("database.acquire_timeout", "2s",
                     "Longest wait for a free connection before the request gets 503.")
             .range(0, kHour),
+        K::boolean("database.required_at_start", false,
+                   "true: an unreachable database stops start-up (exit 1, the old fail-fast). false: plugins "
+                   "that use it start anyway, their routes answer 503 and /ready fails until it is reachable "
+                   "and their migrations are applied (retried in the background)."),
     };
     for (const auto& key : keys) config.declare("keel", key.name, key);
     Poco::Data::PostgreSQL::Connector::registerConnector();
@@ -266,6 +325,8 @@ DatabaseRegistry::DatabaseRegistry(ConfigStore& config, std::shared_ptr<spdlog::
     : config_(config), logger_(std::move(logger)) {}
 
 DatabaseRegistry::~DatabaseRegistry() = default;
+
+bool DatabaseRegistry::requiredAtStart() const { return config_.settings("database").getBool("required_at_start"); }
 
 Database& DatabaseRegistry::get(const std::string& name) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -282,11 +343,13 @@ Database& DatabaseRegistry::get(const std::string& name) {
     database.maxConnections = static_cast<int>(settings.getInt("max_conns"));
     database.maxIdle = static_cast<int>(settings.getInt("max_idle"));
     database.connectionLifetime = settings.getDuration("conn_lifetime");
+    database.idleTimeout = settings.getDuration("idle_timeout");
     database.connectTimeout = settings.getDuration("connect_timeout");
     database.statementTimeout = settings.getDuration("statement_timeout");
     database.acquireTimeout = settings.getDuration("acquire_timeout");
     try {
         pool = std::make_unique<DatabasePool>(name, database, logger_);
+        pool->setMetrics(metricsFor(name));
     } catch (...) {
         pools_.erase(name);
         throw;
@@ -296,6 +359,17 @@ Database& DatabaseRegistry::get(const std::string& name) {
 
 void DatabaseRegistry::migrate(const std::string& plugin, Database& database, std::vector<Migration> migrations) {
     std::sort(migrations.begin(), migrations.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+    try {
+        migrateOn(plugin, database, migrations);
+    } catch (const Poco::Exception& error) {
+        // The server went away between statements: a state to wait out, like a refused connect.
+        if (isConnectionLost(error)) throw DatabaseUnavailable("database " + database.name() + " is unavailable: " + error.displayText());
+        throw std::runtime_error("migrations of plugin " + plugin + " failed on database " + database.name() + ": " +
+                                 error.displayText());
+    }
+}
+
+void DatabaseRegistry::migrateOn(const std::string& plugin, Database& database, const std::vector<Migration>& migrations) {
     auto connection = database.acquire(std::chrono::seconds(30));
     auto& session = connection.session();
     const bool postgres = database.dialect() == SqlDialect::PostgreSQL;
@@ -319,7 +393,7 @@ void DatabaseRegistry::migrate(const std::string& plugin, Database& database, st
     int applied = 0;
     std::string owner = plugin;
     session << "SELECT COALESCE(MAX(version), 0) FROM keel_migrations WHERE plugin = $1", use(owner), into(applied), now;
-    for (auto& migration : migrations) {
+    for (const auto& migration : migrations) {
         if (migration.version <= applied) continue;
         try {
             session.begin();
@@ -328,8 +402,9 @@ void DatabaseRegistry::migrate(const std::string& plugin, Database& database, st
             }
             std::string name = migration.name;
             std::string appliedAt = nowText();
+            int version = migration.version;  // Poco binds by non-const reference
             session << "INSERT INTO keel_migrations (plugin, version, name, applied_at) VALUES ($1, $2, $3, $4)",
-                use(owner), use(migration.version), use(name), use(appliedAt), now;
+                use(owner), use(version), use(name), use(appliedAt), now;
             session.commit();
             logger_->info("plugin {}: applied migration {} to database {}", plugin, migration.name, database.name());
         } catch (const Poco::Exception& error) {
@@ -338,10 +413,36 @@ void DatabaseRegistry::migrate(const std::string& plugin, Database& database, st
             } catch (...) {
                 // Connection lost: the server rolled back.
             }
+            if (isConnectionLost(error)) {
+                throw DatabaseUnavailable("database " + database.name() + " is unavailable: " + error.displayText());
+            }
             throw std::runtime_error("migration " + migration.name + " failed on database " + database.name() + ": " +
                                      error.displayText());
         }
     }
+}
+
+void DatabaseRegistry::exportMetrics(Metrics* metrics) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    metrics_ = metrics;
+    for (auto& [name, pool] : pools_) pool->setMetrics(metricsFor(name));
+}
+
+PoolMetrics DatabaseRegistry::metricsFor(const std::string& pool) const {
+    if (metrics_ == nullptr) return {};
+    auto& connections = metrics_->gauge("keel_db_pool_connections", "Database pool connections by state.", {});
+    PoolMetrics series;
+    series.idle = &connections.Add({{"pool", pool}, {"state", "idle"}});
+    series.busy = &connections.Add({{"pool", pool}, {"state", "busy"}});
+    series.wait = &metrics_
+                       ->histogram("keel_db_pool_wait_seconds", "Time a request waited for a database connection slot.", {})
+                       .Add({{"pool", pool}}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01, 0.05,
+                                                                                      0.1, 0.25, 0.5, 1, 2, 5});
+    series.timeouts = &metrics_
+                           ->counter("keel_db_pool_timeouts_total",
+                                     "Requests that got no database connection within database.acquire_timeout.", {})
+                           .Add({{"pool", pool}});
+    return series;
 }
 
 std::vector<HealthCheck> DatabaseRegistry::healthChecks() {
@@ -353,9 +454,11 @@ std::vector<HealthCheck> DatabaseRegistry::healthChecks() {
         check.name = "database" + (name == "default" ? std::string() : ":" + name);
         check.componentType = "datastore";
         check.timeout = std::chrono::seconds(2);
+        check.readiness = true;  // a host whose database is down cannot serve: /ready says so
         check.run = [database] {
             try {
-                auto connection = database->acquire(database->acquireTimeout());
+                auto connection = database->acquire(std::min<std::chrono::milliseconds>(database->acquireTimeout(),
+                                                                                         std::chrono::seconds(1)));
                 int one = 0;
                 connection.session() << "SELECT 1", into(one), now;
                 return HealthCheckResult{HealthStatus::Pass, ""};

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <Poco/Data/Session.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <spdlog/logger.h>
 
 #include <condition_variable>
@@ -19,6 +22,7 @@
 #include "config_store.h"
 #include "keel/database.h"
 #include "keel/health.h"
+#include "keel/metrics.h"
 
 namespace keel::host {
 
@@ -28,6 +32,7 @@ struct DatabaseSettings {
     int maxConnections = 25;
     int maxIdle = 10;
     std::chrono::milliseconds connectionLifetime{300000};
+    std::chrono::milliseconds idleTimeout{300000};
     std::chrono::milliseconds connectTimeout{5000};
     std::chrono::milliseconds statementTimeout{30000};
     std::chrono::milliseconds acquireTimeout{2000};
@@ -44,6 +49,14 @@ struct ConnectionTarget {
 // sqlite:<path> / sqlite::memory:. Throws ConfigError naming the key, without the password.
 ConnectionTarget parseDatabaseUrl(const std::string& url, const DatabaseSettings& settings);
 
+// A pool's series (all null: not exported).
+struct PoolMetrics {
+    prometheus::Gauge* idle = nullptr;
+    prometheus::Gauge* busy = nullptr;
+    prometheus::Histogram* wait = nullptr;        // time to get a connection slot
+    prometheus::Counter* timeouts = nullptr;      // no slot within the wait
+};
+
 class DatabasePool final : public Database {
 public:
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -57,17 +70,23 @@ public:
     PooledConnection acquire(std::chrono::milliseconds wait) override;
     std::chrono::milliseconds acquireTimeout() const override { return settings_.acquireTimeout; }
     int inUse() const;
+    int idleCount() const;
+    void setMetrics(PoolMetrics metrics);
 
 private:
     struct IdleSession {
         Poco::Data::Session session;
         std::chrono::steady_clock::time_point created;
+        std::chrono::steady_clock::time_point returned;  // when it last went idle
     };
     // A new connection; throws Poco::Exception.
     IdleSession open();
+    // open(), remembering a failure so that the next attempts back off.
+    IdleSession openTracked();
     // Back from a PooledConnection: kept idle, or closed when broken, too old or surplus.
     void giveBack(IdleSession session);
     bool expired(const IdleSession& idle, std::chrono::steady_clock::time_point now) const;
+    void publishCountsLocked();
     static void closeAll(std::vector<IdleSession>& sessions);
 
     const std::string name_;
@@ -79,6 +98,9 @@ private:
     std::condition_variable freed_;
     int borrowed_ = 0;
     std::vector<IdleSession> idle_;  // most recently returned last
+    std::chrono::steady_clock::time_point reconnectAt_{};  // no new connection attempt before
+    std::chrono::milliseconds reconnectBackoff_{0};
+    PoolMetrics metrics_;
     std::once_flag walOnce_;
 };
 
@@ -93,15 +115,26 @@ public:
     Database& get(const std::string& name);
     // Applies `migrations` newer than what `plugin` has recorded. Throws std::runtime_error
     // naming the migration and the database's message.
+    // DatabaseUnavailable when the server cannot be reached (or went away midway): nothing was
+    // half-applied, and the same call can be made again later.
     void migrate(const std::string& plugin, Database& database, std::vector<Migration> migrations);
+    // database.required_at_start: an unreachable database stops start-up instead of being waited out.
+    bool requiredAtStart() const;
     // A "database" health check per created pool (SELECT 1 within its timeout).
     std::vector<HealthCheck> healthChecks();
+    // Exports keel_db_pool_* for every pool, now and later created, in `metrics` (the host's);
+    // null stops it (before `metrics` goes away).
+    void exportMetrics(Metrics* metrics);
 
 private:
+    void migrateOn(const std::string& plugin, Database& database, const std::vector<Migration>& migrations);
+
     ConfigStore& config_;
     std::shared_ptr<spdlog::logger> logger_;
     std::mutex mutex_;
     std::map<std::string, std::unique_ptr<DatabasePool>> pools_;
+    Metrics* metrics_ = nullptr;
+    PoolMetrics metricsFor(const std::string& pool) const;
 };
 
 }  // namespace keel::host

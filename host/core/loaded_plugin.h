@@ -54,6 +54,9 @@ struct LoadedPlugin {
     PluginContributions contributions;  // destroyed first: its functions are plugin code
     std::atomic<PluginState> state{PluginState::Configured};
     std::atomic<int> liveSnapshots{0};  // pipeline snapshots alive that pin this plugin
+    // False while a database it uses was unreachable and its migrations are still to be applied:
+    // its routes answer 503 and its tasks wait (see MigrationRetrier).
+    std::atomic<bool> databaseReady{true};
     std::chrono::system_clock::time_point loadedAt = std::chrono::system_clock::now();
 };
 

@@ -19,7 +19,7 @@ PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contr
             for (const auto& listener : route.listeners) {
                 try {
                     listeners_[listener].router.add(route.method, route.pattern,
-                                                    RouteTarget{&route.handler, contributor.name, &route.access});
+                                                    RouteTarget{&route.handler, contributor.name, &route.access, contributor.ready});
                 } catch (const std::invalid_argument& error) {
                     throw std::invalid_argument("plugin " + contributor.name + ": " + error.what() +
                                                 " on listener " + listener);
@@ -138,6 +138,12 @@ void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t in
     }
     if (target != nullptr) {
         checkScopes(request);
+        if (target->ready != nullptr && !target->ready->load(std::memory_order_acquire)) {
+            // Generic on purpose: the reason (host, port, driver text) is in the log and on /admin.
+            writeProblem(response, Problem::of(503, "Service Unavailable", "database unavailable; retry later"));
+            response.setHeader("Retry-After", "5");
+            return;
+        }
         (*target->handler)(request, response);
         return;
     }

@@ -19,6 +19,7 @@ struct RouteTarget {
     const Handler* handler;
     std::string plugin;
     const RouteAccess* access;
+    const std::atomic<bool>* ready;  // null: always; false: the plugin's database is not there yet (503)
 };
 
 struct MiddlewareEntry {
@@ -35,6 +36,7 @@ struct PipelineContributor {
     // Counts the snapshots alive that pin this contributor (null for the host's own): unloading
     // waits until those it can see are idle and no other is still being destroyed.
     std::atomic<int>* liveSnapshots = nullptr;
+    const std::atomic<bool>* ready = nullptr;  // see RouteTarget::ready
 };
 
 class PipelineSnapshot {

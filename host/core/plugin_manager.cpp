@@ -126,6 +126,7 @@ public:
     std::shared_ptr<spdlog::logger> logger() const override { return plugin_.logger; }
     HealthChecks& healthChecks() override { return manager_; }
     const HostState& hostState() const override { return manager_.hostState_; }
+    const Features& features() const override { return *manager_.features_; }
     std::vector<prometheus::MetricFamily> collectMetrics() const override { return manager_.collectMetrics(); }
     Database& database(const std::string& name) override { return databaseOf(manager_.options_.databases, name); }
     std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) override {
@@ -149,13 +150,17 @@ PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, 
       registry_(registry),
       hostState_(hostState),
       logger_(logs.logger("keel")),
-      hostContributions_(std::make_shared<PluginContributions>()) {
+      hostContributions_(std::make_shared<PluginContributions>()),
+      migrationRetrier_([this](const std::shared_ptr<LoadedPlugin>& plugin) { return completeDeferredStart(plugin); },
+                        logger_) {
     hostMetrics_ = std::make_unique<PluginMetrics>("keel", registry_, metricOwnership_);
     hostMetrics_->gauge("keel_build_info", "Build of the running keel: version and SDK ABI.", {})
         .Add({{"version", hostState_.version()}, {"sdk_abi", std::to_string(KEEL_SDK_ABI_VERSION)}})
         .Set(1);
     pluginInfo_ = &hostMetrics_->gauge("keel_plugin_info", "Loaded plugins and their versions (value 1).", {});
     pluginLoads_ = &hostMetrics_->counter("keel_plugin_loads_total", "Plugin load attempts by result.", {});
+    features_ = std::make_unique<FeatureFlags>(
+        config_, hostMetrics_->gauge("keel_feature_enabled", "Feature flags of [features]: 1 on, 0 off.", {}));
     publishSnapshot();
 }
 
@@ -174,7 +179,10 @@ void PluginManager::countLoad(const std::string& plugin, bool succeeded) {
     pluginLoads_->Add({{"plugin", label}, {"result", succeeded ? "success" : "failed"}}).Increment();
 }
 
-PluginManager::~PluginManager() { unloadAll(); }
+PluginManager::~PluginManager() {
+    migrationRetrier_.stop();  // first: it may wait for the lifecycle lock unloadAll holds
+    unloadAll();
+}
 
 void PluginManager::setHostContributions(std::vector<Route> routes, std::vector<Middleware> middleware) {
     auto contributions = std::make_shared<PluginContributions>();
@@ -213,9 +221,8 @@ std::shared_ptr<const PipelineSnapshot> PluginManager::buildSnapshot(const std::
     std::vector<PipelineContributor> contributors;
     contributors.push_back({"keel", &host->routes, &host->middleware, host, nullptr});
     for (const auto& plugin : plugins) {
-        contributors.push_back(
-            {plugin->name(), &plugin->contributions.routes, &plugin->contributions.middleware, plugin,
-             &plugin->liveSnapshots});
+        contributors.push_back({plugin->name(), &plugin->contributions.routes, &plugin->contributions.middleware,
+                                plugin, &plugin->liveSnapshots, &plugin->databaseReady});
     }
     return std::make_shared<const PipelineSnapshot>(contributors, logger_);
 }
@@ -306,12 +313,19 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
     }
 
     if (configureOnly) return plugin;
-    for (auto& [database, migrations] : plugin->contributions.migrations) {
-        try {
-            options_.databases->migrate(name, databaseOf(options_.databases, database), std::move(migrations));
-        } catch (const std::exception& error) {
-            throw fail("migration", error.what());
-        }
+    try {
+        migrate(*plugin);
+    } catch (const DatabaseUnavailable& error) {
+        if (options_.databases->requiredAtStart()) throw fail("migration", error.what());
+        // A state, not a failure: the plugin starts, its routes answer 503 until the database is
+        // reachable and the migrations are applied in the background.
+        plugin->databaseReady = false;
+        logger_->warn("plugin {}: {}; it starts without its database: its routes answer 503 and /ready fails "
+                      "until the database is reachable (retried with backoff; database.required_at_start = "
+                      "true stops start-up instead)",
+                      name, error.what());
+    } catch (const std::exception& error) {
+        throw fail("migration", error.what());
     }
     plugin->context = std::make_unique<ManagedPluginContext>(*plugin, *this);
     try {
@@ -327,8 +341,11 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
     } catch (...) {
         throw fail("start", "a non-standard exception");
     }
-    plugin->tasks->start(plugin->contributions.periodicTasks, plugin->contributions.longRunningTasks);
+    if (plugin->databaseReady) {
+        plugin->tasks->start(plugin->contributions.periodicTasks, plugin->contributions.longRunningTasks);
+    }
     plugin->state = PluginState::Started;
+    if (!plugin->databaseReady) migrationRetrier_.add(plugin);
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
         // A replacement waits on the side until reload() swaps it in.
@@ -663,17 +680,46 @@ std::shared_ptr<void> PluginManager::findService(const std::string& name, const 
     return nullptr;
 }
 
-std::vector<HealthCheckReport> PluginManager::runAll() {
+std::vector<HealthCheckReport> PluginManager::runChecks(bool readinessOnly) {
     std::vector<HealthCheckEntry> entries;
     if (options_.databases != nullptr) {
-        for (auto& check : options_.databases->healthChecks()) entries.push_back(HealthCheckEntry{"keel", check, nullptr});
+        for (auto& check : options_.databases->healthChecks()) {
+            if (!readinessOnly || check.readiness) entries.push_back(HealthCheckEntry{"keel", check, nullptr});
+        }
     }
     for (const auto& plugin : loadedPlugins()) {
         for (const auto& check : plugin->contributions.healthChecks) {
-            entries.push_back(HealthCheckEntry{plugin->name(), check, plugin});
+            if (!readinessOnly || check.readiness) entries.push_back(HealthCheckEntry{plugin->name(), check, plugin});
         }
     }
     return healthRunner_.run(entries);
+}
+
+std::vector<HealthCheckReport> PluginManager::runAll() { return runChecks(false); }
+
+std::vector<HealthCheckReport> PluginManager::runReadiness() { return runChecks(true); }
+
+void PluginManager::migrate(const LoadedPlugin& plugin) {
+    for (const auto& [database, migrations] : plugin.contributions.migrations) {
+        options_.databases->migrate(plugin.name(), databaseOf(options_.databases, database), migrations);
+    }
+}
+
+bool PluginManager::completeDeferredStart(const std::shared_ptr<LoadedPlugin>& plugin) {
+    try {
+        migrate(*plugin);
+    } catch (const DatabaseUnavailable&) {
+        return false;  // still down: the retrier backs off
+    } catch (const std::exception& error) {
+        logger_->error("plugin {}: {} (retrying)", plugin->name(), error.what());
+        return false;
+    }
+    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+    if (plugin->state != PluginState::Started) return true;  // unloaded meanwhile
+    plugin->tasks->start(plugin->contributions.periodicTasks, plugin->contributions.longRunningTasks);
+    plugin->databaseReady.store(true, std::memory_order_release);
+    logger_->info("plugin {}: its database is reachable and migrated; routes and tasks run", plugin->name());
+    return true;
 }
 
 void PluginManager::runPeriodicTaskOnce(const std::string& pluginName, const std::string& taskName) {

@@ -17,10 +17,12 @@
 
 #include "config_store.h"
 #include "database_registry.h"
+#include "feature_flags.h"
 #include "health_check_runner.h"
 #include "host_state.h"
 #include "loaded_plugin.h"
 #include "log_manager.h"
+#include "migration_retrier.h"
 #include "pipeline.h"
 #include "plugin_metrics.h"
 
@@ -102,12 +104,15 @@ public:
     std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) const;
     // Runs every loaded plugin's health checks.
     std::vector<HealthCheckReport> runAll() override;
+    std::vector<HealthCheckReport> runReadiness() override;
     // A periodic task of a loaded plugin, run once now on the caller's thread (test harness).
     void runPeriodicTaskOnce(const std::string& plugin, const std::string& task);
 
     std::string resolvePath(const std::string& nameOrPath) const;
     // The host's own families (keel_*), owned by "keel" in the registry.
     Metrics& hostMetrics() { return *hostMetrics_; }
+    // The [features] flags plugins see; refresh() them after the configuration changed.
+    FeatureFlags& features() { return *features_; }
     std::vector<prometheus::MetricFamily> collectMetrics() const { return registry_.Collect(); }
 
 private:
@@ -124,6 +129,12 @@ private:
     bool waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline);
     std::shared_ptr<const PipelineSnapshot> buildSnapshot(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) const;
     std::vector<std::shared_ptr<LoadedPlugin>> loadedPlugins() const;
+    std::vector<HealthCheckReport> runChecks(bool readinessOnly);
+    // Applies the plugin's migrations; DatabaseUnavailable when its database cannot be reached.
+    void migrate(const LoadedPlugin& plugin);
+    // For a plugin started without its database: migrates, then opens its routes and starts its
+    // tasks. False while the database is still unreachable (the retrier tries again later).
+    bool completeDeferredStart(const std::shared_ptr<LoadedPlugin>& plugin);
 
     friend class ManagedPluginContext;
 
@@ -138,6 +149,7 @@ private:
     std::unique_ptr<PluginMetrics> hostMetrics_;
     prometheus::Family<prometheus::Gauge>* pluginInfo_ = nullptr;
     prometheus::Family<prometheus::Counter>* pluginLoads_ = nullptr;
+    std::unique_ptr<FeatureFlags> features_;
     void countLoad(const std::string& plugin, bool succeeded);
 
     std::mutex lifecycleMutex_;  // serialises load/unload
@@ -150,6 +162,7 @@ private:
     std::shared_ptr<const PipelineSnapshot> snapshot_;
     mutable std::mutex publishedMutex_;
     std::vector<std::weak_ptr<const PipelineSnapshot>> published_;  // guarded by publishedMutex_
+    MigrationRetrier migrationRetrier_;  // last: its thread calls back into this object
 };
 
 }  // namespace keel::host

@@ -28,24 +28,33 @@ public:
                                               "How long a /health result is reused, so probes cannot overload "
                                               "dependencies (0: never).")
                               .range(0, 60000));
+        registrar.declare(ConfigKey::duration("ready_cache", "1s",
+                                              "How long the result of the readiness checks (a database ping) "
+                                              "is reused by /ready (0: never).")
+                              .range(0, 60000));
         const auto ttl = registrar.settings().getDuration("cache_ttl");
+        readyTtl_ = registrar.settings().getDuration("ready_cache");
         const std::vector<std::string> everywhere{kPublicListener, kAdminListener};
 
         registrar.addRoute({"GET", "/health",
                             [this](Request& request, Response& response) {
-                                const auto reports = probe_->get();
-                                const auto overall = aggregateStatus(reports);
-                                const auto detail = request.listener() == kAdminListener ? HealthDetail::Full
-                                                                                        : HealthDetail::Public;
-                                response.send(httpStatusFor(overall),
-                                              renderHealth(overall, reports, host_->version(), detail), kHealthJson);
-                                response.setHeader("Cache-Control", "no-store");
+                                sendReports(request, response, probe_->get());
                             },
                             everywhere});
+        // Ready: the host is started and not draining, and every readiness check (a database
+        // ping, cached for ready_cache) passes; a failing one is named on the admin listener.
         registrar.addRoute({"GET", "/ready",
-                            [this](Request&, Response& response) {
-                                const bool ready = host_->ready();
-                                sendStatus(response, ready, ready ? "" : host_->draining() ? "draining" : "starting");
+                            [this](Request& request, Response& response) {
+                                if (!host_->ready()) {
+                                    sendStatus(response, false, host_->draining() ? "draining" : "starting");
+                                    return;
+                                }
+                                const auto reports = readiness_->get();
+                                if (aggregateStatus(reports) != HealthStatus::Fail) {
+                                    sendStatus(response, true, "");
+                                    return;
+                                }
+                                sendReports(request, response, reports);
                             },
                             everywhere});
         // Answering at all proves the dispatcher is responsive.
@@ -58,12 +67,22 @@ public:
         host_ = &context.hostState();
         HealthChecks* checks = &context.healthChecks();
         probe_ = std::make_unique<CachedProbe>(ttl_, [checks] { return checks->runAll(); });
+        readiness_ = std::make_unique<CachedProbe>(readyTtl_, [checks] { return checks->runReadiness(); });
     }
 
 private:
+    void sendReports(const Request& request, Response& response, const std::vector<HealthCheckReport>& reports) const {
+        const auto overall = aggregateStatus(reports);
+        const auto detail = request.listener() == kAdminListener ? HealthDetail::Full : HealthDetail::Public;
+        response.send(httpStatusFor(overall), renderHealth(overall, reports, host_->version(), detail), kHealthJson);
+        response.setHeader("Cache-Control", "no-store");
+    }
+
     std::chrono::milliseconds ttl_{1000};
     const HostState* host_ = nullptr;
     std::unique_ptr<CachedProbe> probe_;
+    std::chrono::milliseconds readyTtl_{1000};
+    std::unique_ptr<CachedProbe> readiness_;
 };
 
 }  // namespace keel::plugins::health

@@ -87,7 +87,7 @@ std::string orderJson(const StoredOrder& order) {
     return out;
 }
 
-std::string pageJson(const OrderPage& page) {
+std::string pageJson(const OrderPage& page, bool withSummary) {
     std::string out;
     out.reserve(64 + page.orders.size() * 320);
     out += "{\"orders\":[";
@@ -97,6 +97,16 @@ std::string pageJson(const OrderPage& page) {
     }
     out += "],\"next_cursor\":";
     out += page.next ? jsonString(encodeCursor(*page.next)) : "null";
+    if (withSummary) {
+        long long items = 0;
+        long long totalCents = 0;
+        for (const auto& order : page.orders) {
+            totalCents += order.totalCents;
+            for (const auto& item : order.items) items += item.quantity;
+        }
+        out += ",\"summary\":{\"orders\":" + std::to_string(page.orders.size()) +
+               ",\"items\":" + std::to_string(items) + ",\"total\":\"" + formatCents(totalCents) + "\"}";
+    }
     out += '}';
     return out;
 }

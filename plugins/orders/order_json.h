@@ -12,7 +12,9 @@ namespace keel::plugins::orders {
 std::string orderJson(const StoredOrder& order);
 // `text` as a quoted JSON string (quotes, backslashes and control characters escaped).
 std::string jsonString(std::string_view text);
-std::string pageJson(const OrderPage& page);
+// `withSummary` (the new_feature flag): a "summary" object with the page's order count, item
+// count (quantities) and total.
+std::string pageJson(const OrderPage& page, bool withSummary = false);
 // RFC 3339 UTC with microseconds: "2026-11-25T21:00:00.123456Z".
 std::string formatTimestamp(std::int64_t unixMicros);
 // Base64url of "<micros>:<id>"; decodeCursor returns nullopt for anything else.

@@ -65,13 +65,14 @@ void withDatabase(Response& response, std::chrono::seconds retryAfter, spdlog::l
 
 OrdersApi::OrdersApi(OrderStore& store, InventoryClient& inventory,
                      std::shared_ptr<keel::resilience::Pipeline> createPipeline, OrdersApiSettings settings,
-                     OrdersMetrics metrics, std::shared_ptr<spdlog::logger> logger)
+                     OrdersMetrics metrics, std::shared_ptr<spdlog::logger> logger, const Features* features)
     : store_(store),
       inventory_(inventory),
       createPipeline_(std::move(createPipeline)),
       settings_(settings),
       metrics_(metrics),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      features_(features) {}
 
 void OrdersApi::create(Request& request, Response& response) {
     const auto started = std::chrono::steady_clock::now();
@@ -101,12 +102,9 @@ void OrdersApi::create(Request& request, Response& response) {
                 return;
             }
         }
-        bool ran = false;
+        // The bulkhead bounds concurrent creations and the deadline applies; never a retry (an order
+        // is created at most once) and never the breaker (a bad request is not an outage).
         const auto result = createPipeline_->execute([&](const keel::resilience::Attempt&) {
-            // An order is created at most once, whatever the pipeline's retry policy says (a slow
-            // first attempt counts as timed out and would be retried).
-            if (ran) return keel::resilience::Outcome::ok();
-            ran = true;
             // The answer goes into `response`, errors included: an exception escaping to the
             // pipeline would lose it, and nothing here is the pipeline's to retry or count.
             try {
@@ -122,8 +120,8 @@ void OrdersApi::create(Request& request, Response& response) {
                              Problem::of(500, "Internal Server Error", "the order could not be stored"));
             }
             return keel::resilience::Outcome::ok();
-        });
-        if (!ran) {
+        }, keel::resilience::Policies::atMostOnce());
+        if (result.attempts == 0) {  // refused before it ran: `response` holds nothing yet
             const bool busy = result.failure == Failure::BulkheadFull;
             unavailable(response, busy ? "Service Busy" : "Service Unavailable",
                         busy ? "service busy, please retry"
@@ -286,7 +284,10 @@ void OrdersApi::list(Request& request, Response& response) {
         if (!after) throw HttpError(400, "Invalid query", "cursor is not one this API returned");
     }
     withDatabase(response, settings_.unavailableRetryAfter, *logger_,
-                 [&] { response.sendJson(200, pageJson(store_.list(userId, limit, after))); });
+                 [&] {
+                     const bool summary = features_ != nullptr && features_->enabled("new_feature");
+                     response.sendJson(200, pageJson(store_.list(userId, limit, after), summary));
+                 });
 }
 
 }  // namespace keel::plugins::orders

@@ -2,6 +2,7 @@
 // any transaction, compensated on failure), get, and keyset-paginated list.
 #pragma once
 
+#include <keel/features.h>
 #include <keel/metrics.h>
 #include <keel/registrar.h>
 #include <keel/resilience.h>
@@ -36,7 +37,7 @@ class OrdersApi {
 public:
     OrdersApi(OrderStore& store, InventoryClient& inventory,
               std::shared_ptr<keel::resilience::Pipeline> createPipeline, OrdersApiSettings settings,
-              OrdersMetrics metrics, std::shared_ptr<spdlog::logger> logger);
+              OrdersMetrics metrics, std::shared_ptr<spdlog::logger> logger, const Features* features = nullptr);
 
     void create(Request& request, Response& response);
     void get(Request& request, Response& response);
@@ -54,6 +55,7 @@ private:
     OrdersApiSettings settings_;
     OrdersMetrics metrics_;
     std::shared_ptr<spdlog::logger> logger_;
+    const Features* features_;  // the host's flags (new_feature: list summaries); may be null
 };
 
 }  // namespace keel::plugins::orders

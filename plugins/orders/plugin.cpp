@@ -60,7 +60,7 @@ public:
         auto resilience = context.service<keel::resilience::ResilienceService>("resilience");
         inventory_ = std::make_unique<InventoryClient>(settings_.inventoryUrl, resilience->pipeline(settings_.inventoryPipeline));
         api_ = std::make_unique<OrdersApi>(*store_, *inventory_, resilience->pipeline(settings_.createPipeline),
-                                           settings_.api, metrics_, logger_);
+                                           settings_.api, metrics_, logger_, &context.features());
         outbox_ = std::make_unique<OutboxDispatcher>(*store_, settings_.outbox, *deliveries_, *backlog_, logger_);
     }
 

@@ -8,6 +8,7 @@ namespace keel::plugins::resilience {
 using keel::resilience::Attempt;
 using keel::resilience::Failure;
 using keel::resilience::Outcome;
+using keel::resilience::Policies;
 using keel::resilience::Result;
 
 ResiliencePipeline::ResiliencePipeline(std::string name, PolicyConfig config, TimeSource& time,
@@ -37,26 +38,30 @@ Result ResiliencePipeline::finish(Result result) const {
     return result;
 }
 
-Result ResiliencePipeline::execute(const std::function<Outcome(const Attempt&)>& call) {
+Result ResiliencePipeline::execute(const std::function<Outcome(const Attempt&)>& call, const Policies& policies) {
     const auto started = time_.now();
-    const auto deadline = started + config_.timeout;
-    if (!bulkhead_.tryEnter(deadline)) {
+    const auto deadline = policies.timeout ? started + config_.timeout : keel::resilience::Clock::time_point::max();
+    const int maxAttempts = policies.retry ? config_.retry.maxAttempts : 1;
+    const bool entered = policies.bulkhead && bulkhead_.tryEnter(deadline);
+    if (policies.bulkhead && !entered) {
         if (metrics_.bulkheadRejections != nullptr) metrics_.bulkheadRejections->Increment();
         return finish(Result{Failure::BulkheadFull,
                              "pipeline " + name_ + ": all " + std::to_string(config_.bulkhead.maxConcurrent) +
                                  " slots busy",
                              {}, 0});
     }
-    if (metrics_.bulkheadInUse != nullptr) metrics_.bulkheadInUse->Increment();
+    if (entered && metrics_.bulkheadInUse != nullptr) metrics_.bulkheadInUse->Increment();
     struct Slot {
         ResiliencePipeline& pipeline;
+        bool entered;
         ~Slot() {
+            if (!entered) return;
             pipeline.bulkhead_.leave();
             if (pipeline.metrics_.bulkheadInUse != nullptr) pipeline.metrics_.bulkheadInUse->Decrement();
         }
-    } slot{*this};
+    } slot{*this, entered};
 
-    budget_.recordCall();
+    if (policies.retry) budget_.recordCall();
     Result result;
     for (int number = 1;; ++number) {
         if (time_.now() >= deadline) {
@@ -65,13 +70,14 @@ Result ResiliencePipeline::execute(const std::function<Outcome(const Attempt&)>&
                             "ms reached";
             return finish(result);
         }
-        if (!breaker_.tryAcquire()) {
+        if (policies.circuitBreaker && !breaker_.tryAcquire()) {
             result.failure = Failure::CircuitOpen;
             result.detail = "pipeline " + name_ + ": circuit breaker is " + breakerStateName(breaker_.state());
             return finish(result);
         }
         const auto attemptStart = time_.now();
-        const auto attemptDeadline = std::min(deadline, attemptStart + config_.attemptTimeout);
+        const auto attemptDeadline =
+            policies.timeout ? std::min(deadline, attemptStart + config_.attemptTimeout) : deadline;
         Outcome outcome;
         try {
             outcome = call(Attempt(number, attemptDeadline));
@@ -87,7 +93,9 @@ Result ResiliencePipeline::execute(const std::function<Outcome(const Attempt&)>&
             outcome = Outcome::failure("attempt " + std::to_string(number) + " exceeded its deadline", true);
         }
         const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(attemptEnd - attemptStart);
-        if (outcome.success) {
+        if (!policies.circuitBreaker) {
+            // Not this call's breaker: its outcome says nothing about the downstream's health.
+        } else if (outcome.success) {
             breaker_.recordSuccess(elapsed);
         } else if (outcome.countsAsFailure) {
             breaker_.recordFailure(elapsed);
@@ -103,7 +111,7 @@ Result ResiliencePipeline::execute(const std::function<Outcome(const Attempt&)>&
             result.detail = "pipeline " + name_ + ": " + outcome.detail;
             return finish(result);
         }
-        if (number >= config_.retry.maxAttempts) {
+        if (number >= maxAttempts) {
             result.failure = timedOut && number == 1 ? Failure::Timeout : Failure::RetriesExhausted;
             result.detail = "pipeline " + name_ + ": " + std::to_string(number) + " attempt(s) failed, last: " +
                             outcome.detail;

@@ -37,7 +37,9 @@ public:
                        std::shared_ptr<spdlog::logger> logger, PipelineMetrics metrics = {});
 
     const std::string& name() const override { return name_; }
-    keel::resilience::Result execute(const std::function<keel::resilience::Outcome(const keel::resilience::Attempt&)>& call) override;
+    using keel::resilience::Pipeline::execute;
+    keel::resilience::Result execute(const std::function<keel::resilience::Outcome(const keel::resilience::Attempt&)>& call,
+                                     const keel::resilience::Policies& policies) override;
 
     CircuitBreaker& breaker() { return breaker_; }
     const Bulkhead& bulkhead() const { return bulkhead_; }

@@ -1,6 +1,7 @@
 // Out-of-line destructors and defaults of the SDK interfaces: they anchor each vtable and
 // typeinfo in libkeel-sdk, so host and plugins share one definition across dlopen boundaries.
 #include "keel/context.h"
+#include "keel/features.h"
 #include "keel/health.h"
 #include "keel/metrics.h"
 #include "keel/plugin.h"
@@ -16,6 +17,7 @@ Context::~Context() = default;
 Metrics::~Metrics() = default;
 HealthChecks::~HealthChecks() = default;
 HostState::~HostState() = default;
+Features::~Features() = default;
 
 const char* healthStatusName(HealthStatus status) {
     switch (status) {

@@ -3,6 +3,7 @@
 // and a crash with notifications pending.
 #include <signal.h>
 
+#include <atomic>
 #include <future>
 #include <set>
 #include <thread>
@@ -332,6 +333,41 @@ TEST(OrdersConfiguration, NeverShowsTheDatabasePassword) {
     keel.waitForExit();
     EXPECT_EQ(keel.output().find("s3cr3t-pw"), std::string::npos) << keel.output();
     EXPECT_NE(keel.output().find("keel_user:***@"), std::string::npos) << keel.output();
+}
+
+// Classic DATABASE_CONN_LIFE caps every connection's age, busy or idle: under steady load no
+// backend of this keel is older than the lifetime plus about one request.
+TEST_P(OrdersTest, NoConnectionOutlivesDatabaseConnLifeUnderLoad) {
+    if (!postgres()) GTEST_SKIP() << "backend ages come from PostgreSQL's pg_stat_activity";
+    keel_ = std::make_unique<KeelProcess>(
+        withPlugins("health, metrics, resilience, orders", {"--define", "database.url=" + databaseUrl_}),
+        std::map<std::string, std::string>{{"DATABASE_CONN_LIFE", "2s"}});
+    ASSERT_TRUE(keel_->waitUntilLive()) << keel_->output();
+    ASSERT_EQ(post(order("aged", 1, "1.00")).status, 201);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> load;
+    for (int i = 0; i < 4; ++i) {
+        load.emplace_back([&] {
+            for (int n = 0; n < 20000 && !stop; ++n) get("/api/v1/orders?user_id=aged");
+        });
+    }
+    double oldest = 0;
+    int samples = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // past the first lifetime
+    while (std::chrono::steady_clock::now() < until) {
+        const std::string age = psql(databaseUrl_,
+                                     "SELECT COALESCE(MAX(EXTRACT(EPOCH FROM now() - backend_start)), 0) FROM "
+                                     "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        oldest = std::max(oldest, std::stod(age));
+        ++samples;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    stop = true;
+    for (auto& thread : load) thread.join();
+    EXPECT_GT(samples, 5);
+    EXPECT_GT(oldest, 0.0) << "no keel connection was seen";
+    EXPECT_LT(oldest, 3.5) << "a connection outlived DATABASE_CONN_LIFE=2s by more than a request";
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, OrdersTest, ::testing::Values("postgresql", "sqlite"),

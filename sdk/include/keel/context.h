@@ -14,6 +14,7 @@
 #include "keel/config.h"
 #include "keel/database.h"
 #include "keel/export.h"
+#include "keel/features.h"
 #include "keel/health.h"
 
 namespace keel {
@@ -26,6 +27,8 @@ public:
     virtual std::shared_ptr<spdlog::logger> logger() const = 0;
     virtual HealthChecks& healthChecks() = 0;
     virtual const HostState& hostState() const = 0;
+    // The [features] flags, live (re-read on SIGHUP).
+    virtual const Features& features() const = 0;
     // A snapshot of every metric family in the host's registry (all plugins' and the host's
     // own), for an exposition endpoint.
     virtual std::vector<prometheus::MetricFamily> collectMetrics() const = 0;

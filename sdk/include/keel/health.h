@@ -27,6 +27,9 @@ struct HealthCheck {
     std::string componentType = "component";
     // Runs on a host thread; may block up to `timeout`, after which its result is ignored.
     std::function<HealthCheckResult()> run;
+    // Also gates /ready: a load balancer stops sending traffic while it fails. Keep such checks
+    // cheap (a ping); the health plugin caches their result for health.ready_cache.
+    bool readiness = false;  // after `run`: {name, timeout, critical, type, run} still compiles
 };
 
 // One check's outcome in one run.
@@ -48,6 +51,8 @@ public:
     // Runs every check of every loaded plugin in parallel and returns when each finished or hit
     // its timeout (reported as fail, "timed out after ...").
     virtual std::vector<HealthCheckReport> runAll() = 0;
+    // The same for the checks with `readiness` set only (what /ready waits for).
+    virtual std::vector<HealthCheckReport> runReadiness() = 0;
 };
 
 // Start-up and shutdown state of the host, for readiness. Thread-safe.

@@ -81,13 +81,27 @@ struct Result {
     bool ok() const { return failure == Failure::None; }
 };
 
+// Which of a pipeline's policies a call runs through (the configuration stays the pipeline's).
+struct Policies {
+    bool bulkhead = true;
+    bool timeout = true;  // the overall and per-attempt deadlines
+    bool retry = true;
+    bool circuitBreaker = true;
+    // For a call that must not run twice (it writes, and is not idempotent downstream): bounded
+    // concurrency and a deadline, one attempt, and its failures do not open a breaker.
+    static Policies atMostOnce() { return Policies{true, true, false, false}; }
+};
+
 class KEEL_SDK_API Pipeline {
 public:
     virtual ~Pipeline();
     virtual const std::string& name() const = 0;
-    // Runs `call` through the policies; an exception escaping `call` is a non-retryable failure
-    // of the attempt (its message kept) and never escapes execute().
-    virtual Result execute(const std::function<Outcome(const Attempt&)>& call) = 0;
+    // Runs `call` through the chosen policies; an exception escaping `call` is a non-retryable
+    // failure of the attempt (its message kept) and never escapes execute(). Result::attempts
+    // is 0 when a policy refused before the call ran (bulkhead full, breaker open).
+    virtual Result execute(const std::function<Outcome(const Attempt&)>& call, const Policies& policies) = 0;
+    // Through every policy.
+    Result execute(const std::function<Outcome(const Attempt&)>& call) { return execute(call, Policies{}); }
 };
 
 class KEEL_SDK_API ResilienceService {

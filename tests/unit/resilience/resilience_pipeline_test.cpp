@@ -144,6 +144,66 @@ TEST_F(PipelineTest, RejectsWithBulkheadFullWhenEverySlotIsBusy) {
     EXPECT_EQ(inner.failure, Failure::BulkheadFull);
 }
 
+// Policies::atMostOnce(): the creation of an order runs once, bounded by the bulkhead and the
+// deadline, and whatever it answers never trips the breaker the same pipeline has.
+TEST_F(PipelineTest, AtMostOnceRunsTheCallOnceWithinTheBulkheadAndLeavesTheBreakerAlone) {
+    auto config = policy();  // 4 attempts configured
+    config.bulkhead.maxConcurrent = 1;
+    config.breaker.minimumCalls = 1;
+    config.breaker.failureRateThreshold = 1;
+    auto pipeline = make(config);
+    int calls = 0;
+    const auto failed = pipeline->execute(
+        [&](const Attempt&) {
+            ++calls;
+            return Outcome::fromHttpStatus(503);
+        },
+        keel::resilience::Policies::atMostOnce());
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(failed.attempts, 1);
+    EXPECT_EQ(failed.failure, Failure::RetriesExhausted);
+    EXPECT_TRUE(time.sleeps().empty());
+    EXPECT_EQ(pipeline->breaker().state(), BreakerState::Closed);
+
+    // A slow run is reported as a timeout, but it ran: attempts tells the caller so.
+    const auto slow = pipeline->execute(
+        [&](const Attempt&) {
+            ++calls;
+            time.advance(1500ms);
+            return Outcome::ok();
+        },
+        keel::resilience::Policies::atMostOnce());
+    EXPECT_EQ(calls, 2);
+    EXPECT_EQ(slow.attempts, 1);
+    EXPECT_EQ(slow.failure, Failure::Timeout);
+
+    // The bulkhead still holds: a second call while one runs is refused before it runs.
+    keel::resilience::Result inner;
+    pipeline->execute(
+        [&](const Attempt&) {
+            inner = pipeline->execute([&](const Attempt&) { return Outcome::ok(); },
+                                      keel::resilience::Policies::atMostOnce());
+            return Outcome::ok();
+        },
+        keel::resilience::Policies::atMostOnce());
+    EXPECT_EQ(inner.failure, Failure::BulkheadFull);
+    EXPECT_EQ(inner.attempts, 0);
+}
+
+TEST_F(PipelineTest, WithoutTheTimeoutPolicyALongCallIsNotCutShort) {
+    auto config = policy();
+    auto pipeline = make(config);
+    keel::resilience::Policies policies;
+    policies.timeout = false;
+    const auto result = pipeline->execute(
+        [&](const Attempt&) {
+            time.advance(30s);  // three times the overall timeout
+            return Outcome::ok();
+        },
+        policies);
+    EXPECT_TRUE(result.ok());
+}
+
 TEST_F(PipelineTest, AnExceptionFromTheCallIsAFailureNotACrash) {
     auto pipeline = make(policy());
     const auto result = pipeline->execute([](const Attempt&) -> Outcome { throw std::runtime_error("boom"); });

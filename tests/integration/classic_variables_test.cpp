@@ -1,0 +1,195 @@
+// The seventeen environment variables operators of the original service set: each one alone,
+// under both shipped configurations, lands on every key it feeds (with itself as the source in
+// --print-config), and the effects that are cheap to observe are observed on a running keel.
+// The feature flag is also flipped with SIGHUP under load.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "keel_process.h"
+
+namespace keel::testing {
+namespace {
+
+struct Classic {
+    std::string variable;
+    std::string value;
+    std::vector<std::string> keys;  // every key it must feed
+    std::string shown;              // the value --print-config must show ("" = value)
+};
+
+const std::vector<Classic>& classics() {
+    static const std::vector<Classic> all = {
+        {"SERVER_PORT", "18123", {"server.port"}, ""},
+        {"SERVER_READ_TIMEOUT", "7s", {"server.read_timeout"}, ""},
+        {"SERVER_WRITE_TIMEOUT", "9s", {"server.write_timeout"}, ""},
+        {"SHUTDOWN_TIMEOUT", "11s", {"server.shutdown_timeout"}, ""},
+        {"DATABASE_URL", "postgresql://app@db.example:5432/orders", {"database.url"}, "<redacted>"},
+        {"DATABASE_MAX_CONNS", "13", {"database.max_conns"}, ""},
+        {"DATABASE_MAX_IDLE", "4", {"database.max_idle"}, ""},
+        {"DATABASE_CONN_LIFE", "2m", {"database.conn_lifetime"}, ""},
+        {"CB_THRESHOLD",
+         "7",
+         {"resilience.policy.default.failure_threshold", "resilience.policy.inventory.failure_threshold",
+          "resilience.policy.orders.failure_threshold"},
+         ""},
+        {"CB_TIMEOUT",
+         "45s",
+         {"resilience.policy.default.open_duration", "resilience.policy.inventory.open_duration",
+          "resilience.policy.orders.open_duration"},
+         ""},
+        {"RATE_LIMIT_RPS", "123", {"resilience.rate_limit.rps"}, ""},
+        {"BULKHEAD_SIZE",
+         "3",
+         {"resilience.policy.default.max_concurrent", "resilience.policy.inventory.max_concurrent",
+          "resilience.policy.orders.max_concurrent"},
+         ""},
+        {"TRACING_ENDPOINT", "http://127.0.0.1:4318", {"tracing.endpoint"}, ""},
+        {"TRACING_SAMPLE_RATE", "0.5", {"tracing.sample_rate"}, ""},
+        {"METRICS_PORT", "19123", {"admin.port"}, ""},
+        {"ENABLE_NEW_FEATURE", "true", {"features.new_feature"}, ""},
+        {"INVENTORY_SERVICE_URL", "http://127.0.0.1:18124", {"orders.inventory.url"}, ""},
+    };
+    return all;
+}
+
+// production.ini names files only a real installation has: stand-ins, made once.
+const std::string& productionStandIns() {
+    static const std::string directory = [] {
+        const std::string dir = "/tmp/keel-classic-" + std::to_string(::getpid());
+        shellOutput("mkdir -p " + dir + " && printf 'db-pass\\n' > " + dir + "/db.password && chmod 600 " + dir +
+                    "/db.password && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null"
+                    " | openssl pkey -pubout -out " + dir + "/issuer.pem");
+        return dir;
+    }();
+    return directory;
+}
+
+// key -> "value    # type, from SOURCE: ..." line of --print-config.
+std::map<std::string, std::string> printConfig(const std::string& file, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> arguments{"--config", std::string(KEEL_SOURCE_DIR) + "/" + file, "--define",
+                                       std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--print-config"};
+    if (file == "etc/production.ini") {
+        for (const std::string& define : {"database.password_file=" + productionStandIns() + "/db.password",
+                                          "auth.jwt.public_key_file=" + productionStandIns() + "/issuer.pem"}) {
+            arguments.insert(arguments.end(), {"--define", define});
+        }
+    }
+    KeelProcess keel(arguments, env, false);
+    EXPECT_EQ(keel.waitForExit(std::chrono::seconds(30)), 0) << keel.output();
+    std::map<std::string, std::string> lines;
+    std::istringstream output(keel.output());
+    for (std::string line; std::getline(output, line);) {
+        const auto equals = line.find(" = ");
+        if (equals == std::string::npos || line.empty() || line[0] == '#') continue;
+        lines[line.substr(0, equals)] = line.substr(equals + 3);
+    }
+    return lines;
+}
+
+class ClassicVariable : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ClassicVariable, FeedsEveryKeyItMeansAndSaysSo) {
+    for (const auto& classic : classics()) {
+        SCOPED_TRACE(GetParam() + ": " + classic.variable);
+        const auto config = printConfig(GetParam(), {{classic.variable, classic.value}});
+        const std::string shown = classic.shown.empty() ? classic.value : classic.shown;
+        for (const auto& key : classic.keys) {
+            const auto line = config.find(key);
+            ASSERT_NE(line, config.end()) << key << " is not in --print-config";
+            EXPECT_EQ(line->second.rfind(shown + "    # ", 0), 0u) << key << " = " << line->second;
+            EXPECT_NE(line->second.find("from environment variable " + classic.variable + ":"), std::string::npos)
+                << key << " = " << line->second;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(ShippedConfigurations, ClassicVariable,
+                         ::testing::Values("etc/keel.ini", "etc/production.ini"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                             return info.param == "etc/keel.ini" ? std::string("KeelIni") : std::string("ProductionIni");
+                         });
+
+std::string orderBody(const std::string& user) {
+    return R"({"user_id":")" + user + R"(","items":[{"product_id":"p-1","quantity":2,"price":"1.50"}]})";
+}
+
+// SERVER_PORT and METRICS_PORT move the listeners; RATE_LIMIT_RPS limits; ENABLE_NEW_FEATURE
+// shows in list responses and in keel_feature_enabled.
+TEST(ClassicVariables, TheirEffectsOnARunningKeel) {
+    const int publicPort = freePort();
+    const int adminPort = freePort();
+    const std::string database = "/tmp/keel-classic-" + std::to_string(::getpid()) + ".db";
+    KeelProcess keel(withPlugins("health, metrics, resilience, orders", {"--define", "database.url=sqlite:" + database}),
+                     {{"SERVER_PORT", std::to_string(publicPort)},
+                      {"METRICS_PORT", std::to_string(adminPort)},
+                      {"RATE_LIMIT_RPS", "5"},
+                      {"ENABLE_NEW_FEATURE", "true"}},
+                     false);
+    ASSERT_TRUE(eventually([&] { return httpRequest(publicPort, "GET", "/live").status == 200; })) << keel.output();
+    EXPECT_EQ(httpRequest(adminPort, "GET", "/metrics").status, 200);
+    const auto metrics = httpRequest(adminPort, "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("keel_feature_enabled{feature=\"new_feature\"} 1"), std::string::npos) << metrics;
+    ASSERT_EQ(httpRequest(publicPort, "POST", "/api/v1/orders", orderBody("classic"), "application/json").status, 201);
+    const auto list = httpRequest(publicPort, "GET", "/api/v1/orders?user_id=classic");
+    EXPECT_NE(list.body.find(R"("summary":{"orders":1,"items":2,"total":"3.00"})"), std::string::npos) << list.body;
+    // 5 a second (burst 5): twenty at once cannot all pass.
+    int limited = 0;
+    for (int i = 0; i < 20; ++i) limited += httpRequest(publicPort, "GET", "/api/v1/orders").status == 429 ? 1 : 0;
+    EXPECT_GT(limited, 0);
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+    shellOutput("rm -f " + database + "*");
+}
+
+// [features] new_feature flipped in the file and SIGHUP: list responses change, so does
+// keel_feature_enabled, and no request fails meanwhile.
+TEST(FeatureFlags, AFlagFlippedWithSighupChangesBehaviourUnderLoad) {
+    const std::string base = "/tmp/keel-flags-" + std::to_string(::getpid());
+    const std::string config = base + ".ini";
+    auto writeConfig = [&](bool on) {
+        std::ofstream(config) << "[database]\nurl = sqlite:" << base << ".db\n\n[features]\nnew_feature = "
+                              << (on ? "true" : "false") << "\n";
+    };
+    writeConfig(false);
+    auto arguments = withPlugins("health, metrics, resilience, orders", {"--config", config});
+    KeelProcess keel(arguments);
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    ASSERT_EQ(httpRequest(keel.publicPort(), "POST", "/api/v1/orders", orderBody("flag"), "application/json").status, 201);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/api/v1/orders").body.find("\"summary\""), std::string::npos);
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    std::atomic<int> requests{0};
+    std::thread load([&] {
+        for (int i = 0; i < 5000 && !stop; ++i) {
+            if (httpRequest(keel.publicPort(), "GET", "/api/v1/orders?limit=5").status != 200) ++failures;
+            ++requests;
+        }
+    });
+    writeConfig(true);
+    keel.signal(SIGHUP);
+    EXPECT_TRUE(eventually([&] {
+        return httpRequest(keel.publicPort(), "GET", "/api/v1/orders").body.find("\"summary\"") != std::string::npos;
+    })) << keel.output();
+    const auto metrics = httpRequest(keel.adminPort(), "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("keel_feature_enabled{feature=\"new_feature\"} 1"), std::string::npos) << metrics;
+    const auto features = httpRequest(keel.adminPort(), "GET", "/admin/features").body;
+    EXPECT_NE(features.find(R"({"name":"new_feature","enabled":true,"source":")" + config + ":5\"}"), std::string::npos)
+        << features;
+    EXPECT_NE(keel.output().find("SIGHUP: feature new_feature: off -> on"), std::string::npos) << keel.output();
+    stop = true;
+    load.join();
+    EXPECT_GT(requests.load(), 0);
+    EXPECT_EQ(failures.load(), 0);
+    shellOutput("rm -f " + base + "*");
+}
+
+}  // namespace
+}  // namespace keel::testing
