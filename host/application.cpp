@@ -218,8 +218,10 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
     std::set<std::string> failedPlugins;  // reported once as an error, not again as unknown keys
+    std::vector<std::string> listed;
     try {
         const HostSettings settings = readHostSettings(store);
+        listed = settings.plugins;
         DatabaseRegistry databases(store, logs.logger("keel.database"));
         PluginManagerOptions options;
         options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
@@ -248,6 +250,11 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     }
     for (const auto& error : store.validateAll()) {
         if (std::find(errors.begin(), errors.end(), error) == errors.end()) errors.push_back(error);
+    }
+    // A bad value stops loading: the plugin at fault and those after it declared nothing, so
+    // their keys are not unknown, and saying so would bury the one real error.
+    if (!errors.empty()) {
+        for (const auto& entry : listed) failedPlugins.insert(pluginNameOf(entry));
     }
     warnings = store.unknownKeyWarnings(failedPlugins);
 

@@ -191,5 +191,17 @@ TEST(FeatureFlags, AFlagFlippedWithSighupChangesBehaviourUnderLoad) {
     shellOutput("rm -f " + base + "*");
 }
 
+// A bad classic value is one error naming the variable, without "unknown key" noise after it.
+TEST(ClassicVariables, ABadValueIsOneErrorAndNothingElse) {
+    KeelProcess keel({"--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--check-config"},
+                     {{"RATE_LIMIT_RPS", "abc"}}, false);
+    EXPECT_EQ(keel.waitForExit(std::chrono::seconds(30)), 78) << keel.output();
+    const std::string output = keel.output();
+    EXPECT_NE(output.find("resilience.rate_limit.rps = \"abc\" (from environment variable RATE_LIMIT_RPS)"),
+              std::string::npos)
+        << output;
+    EXPECT_EQ(output.find("unknown configuration key"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace keel::testing
