@@ -18,7 +18,6 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <thread>
 
 #include "admin_access.h"
@@ -217,11 +216,10 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     HostStateImpl state(KEEL_VERSION);
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
-    std::set<std::string> failedPlugins;  // reported once as an error, not again as unknown keys
-    std::vector<std::string> listed;
+    std::vector<std::string> listed;  // their keys are not "unknown" when they failed to load
     try {
         const HostSettings settings = readHostSettings(store);
-        listed = settings.plugins;
+        listed = pluginNames(settings.plugins);
         DatabaseRegistry databases(store, logs.logger("keel.database"));
         PluginManagerOptions options;
         options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
@@ -240,10 +238,7 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
             }
         }
         const auto report = plugins.loadAll(names, {}, true);
-        for (const auto& [name, reason] : report.failed) {
-            errors.push_back(reason);
-            failedPlugins.insert(name);
-        }
+        for (const auto& [name, reason] : report.failed) errors.push_back(reason);
         Poco::File(options.privateDirectory).remove(true);
     } catch (const std::exception& error) {
         errors.emplace_back(error.what());
@@ -251,12 +246,7 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     for (const auto& error : store.validateAll()) {
         if (std::find(errors.begin(), errors.end(), error) == errors.end()) errors.push_back(error);
     }
-    // A bad value stops loading: the plugin at fault and those after it declared nothing, so
-    // their keys are not unknown, and saying so would bury the one real error.
-    if (!errors.empty()) {
-        for (const auto& entry : listed) failedPlugins.insert(pluginNameOf(entry));
-    }
-    warnings = store.unknownKeyWarnings(failedPlugins);
+    warnings = store.unknownKeyWarnings(listed);
 
     if (configReference_) {
         std::cout << "| Key | Type | Default | Valid values | Description |\n";
@@ -335,10 +325,7 @@ void KeelApplication::reconfigure(ConfigStore& store, LogManager& logs, PluginMa
         }
         // The plugin set: unload what left the list, load what joined it. An entry is a name or a
         // path to <name>.so.
-        std::vector<std::string> wanted;
-        for (const auto& entry : next.plugins) {
-            wanted.push_back(pluginNameOf(entry));
-        }
+        const std::vector<std::string> wanted = pluginNames(next.plugins);
         const auto loaded = plugins.loadedNames();
         for (auto it = loaded.rbegin(); it != loaded.rend(); ++it) {
             if (std::find(wanted.begin(), wanted.end(), *it) == wanted.end()) {
@@ -538,9 +525,9 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
             }
             logger->info("keel {} starting: plugins from {}", KEEL_VERSION, options.pluginsDirectory);
             const auto report = plugins.loadAll(settings.plugins, settings.requiredPlugins);
-            std::set<std::string> failedPlugins;
-            for (const auto& [name, reason] : report.failed) failedPlugins.insert(name);
-            for (const auto& warning : store.unknownKeyWarnings(failedPlugins)) logger->warn("{}", warning);
+            for (const auto& warning : store.unknownKeyWarnings(pluginNames(settings.plugins))) {
+                logger->warn("{}", warning);
+            }
             state.setReady(true);
             logger->info("keel ready: {} plugin(s) started, {} failed", report.started.size(), report.failed.size());
             systemd.ready(summary());

@@ -229,8 +229,10 @@ std::string ConfigStore::closestKeyLocked(const std::string& name) const {
     return best;
 }
 
-std::vector<std::string> ConfigStore::unknownKeyWarnings(const std::set<std::string>& quietSections) const {
+std::vector<std::string> ConfigStore::unknownKeyWarnings(const std::vector<std::string>& listedPlugins) const {
     std::lock_guard<std::mutex> lock(mutex_);
+    std::set<std::string> quietSections(listedPlugins.begin(), listedPlugins.end());
+    for (const auto& [fullName, declaration] : declarations_) quietSections.erase(fullName.substr(0, fullName.find('.')));
     std::vector<std::string> warnings;
     auto warn = [&](const std::string& key, const std::string& source) {
         if (quietSections.count(key.substr(0, key.find('.'))) != 0) return;

@@ -66,9 +66,9 @@ public:
     // Validates every declared key; returns every error (empty when all are good).
     std::vector<std::string> validateAll() const;
     // "unknown configuration key X (from F:L); did you mean Y?" for every set but undeclared key.
-    // Keys in `quietSections` are left out: a plugin that failed to configure (already reported
-    // as one error) declared nothing, and its keys are not unknown.
-    std::vector<std::string> unknownKeyWarnings(const std::set<std::string>& quietSections = {}) const;
+    // Keys of a plugin in `listedPlugins` that declared nothing are left out: it failed to load,
+    // which is reported as its own error, and listing its keys as unknown would bury that error.
+    std::vector<std::string> unknownKeyWarnings(const std::vector<std::string>& listedPlugins = {}) const;
     std::vector<EffectiveConfigValue> effective() const;
 
     // KEEL_SERVER_READ_TIMEOUT for server.read_timeout.

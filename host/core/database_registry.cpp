@@ -198,7 +198,7 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
     try {
         IdleSession lent = reused ? std::move(*reused) : openTracked();
         auto release = [this, session = lent.session, created = lent.created]() mutable {
-            giveBack(IdleSession{std::move(session), created, created});
+            giveBack(IdleSession{std::move(session), created, {}});  // giveBack() sets `returned`
         };
         return PooledConnection(lent.session, target_.dialect, std::move(release));
     } catch (const Poco::Exception& error) {
@@ -240,6 +240,8 @@ DatabasePool::IdleSession DatabasePool::open() {
 }
 
 void DatabasePool::giveBack(IdleSession session) {
+    // Idle from now on: the time it was busy is no idleness (only its age counts against it).
+    session.returned = clock_();
     // A session left inside a transaction or on a dead connection is not handed out again.
     bool reusable = false;
     try {
@@ -253,7 +255,6 @@ void DatabasePool::giveBack(IdleSession session) {
         std::lock_guard<std::mutex> lock(mutex_);
         --borrowed_;
         if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
-            session.returned = clock_();
             idle_.push_back(std::move(session));
         } else {
             closing.push_back(std::move(session));
@@ -267,11 +268,6 @@ void DatabasePool::giveBack(IdleSession session) {
 int DatabasePool::inUse() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return borrowed_;
-}
-
-int DatabasePool::idleCount() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return static_cast<int>(idle_.size());
 }
 
 void DatabasePool::setMetrics(PoolMetrics metrics) {
@@ -413,9 +409,7 @@ void DatabaseRegistry::migrateOn(const std::string& plugin, Database& database, 
             } catch (...) {
                 // Connection lost: the server rolled back.
             }
-            if (isConnectionLost(error)) {
-                throw DatabaseUnavailable("database " + database.name() + " is unavailable: " + error.displayText());
-            }
+            if (isConnectionLost(error)) throw;  // migrate() makes it DatabaseUnavailable
             throw std::runtime_error("migration " + migration.name + " failed on database " + database.name() + ": " +
                                      error.displayText());
         }

@@ -70,7 +70,6 @@ public:
     PooledConnection acquire(std::chrono::milliseconds wait) override;
     std::chrono::milliseconds acquireTimeout() const override { return settings_.acquireTimeout; }
     int inUse() const;
-    int idleCount() const;
     void setMetrics(PoolMetrics metrics);
 
 private:

@@ -9,8 +9,10 @@
 namespace keel::host {
 
 PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contributors,
-                                   std::shared_ptr<spdlog::logger> logger)
+                                   std::shared_ptr<spdlog::logger> logger,
+                                   const std::set<std::string>& authenticatedListeners)
     : logger_(std::move(logger)) {
+    for (const auto& listener : authenticatedListeners) listeners_[listener].authenticated = true;
     std::map<std::string, std::map<std::string, std::string>> owners;  // listener -> "METHOD pattern" -> plugin
     for (const auto& contributor : contributors) {
         pins_.push_back(Pin{contributor.pin, contributor.liveSnapshots});
@@ -29,6 +31,7 @@ PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contr
         for (const auto& middleware : *contributor.middleware) {
             for (const auto& listener : middleware.listeners) {
                 listeners_[listener].middleware.push_back(MiddlewareEntry{contributor.name, &middleware});
+                if (middleware.authenticates) listeners_[listener].authenticated = true;
             }
         }
     }
@@ -47,6 +50,14 @@ thread_local const PipelineSnapshot* threadSnapshot = nullptr;
 
 const PipelineSnapshot* currentThreadSnapshot() { return threadSnapshot; }
 void setCurrentThreadSnapshot(const PipelineSnapshot* snapshot) { threadSnapshot = snapshot; }
+
+std::set<std::string> PipelineSnapshot::authenticatedListeners() const {
+    std::set<std::string> names;
+    for (const auto& [listener, pipeline] : listeners_) {
+        if (pipeline.authenticated) names.insert(listener);
+    }
+    return names;
+}
 
 bool PipelineSnapshot::references(const void* plugin) const {
     for (const auto& pin : pins_) {
@@ -111,8 +122,9 @@ void PipelineSnapshot::handle(Request& request, Response& response) const {
 }
 
 // The host's half of Route::requireScope: whoever set the principal, a caller without a scope the
-// route needs never reaches the handler. Without a principal (no authenticating plugin, or
-// auth.mode = none) routes stay open, as they were before authentication existed.
+// route needs never reaches the handler. Without a principal, routes stay open only on a listener
+// that never had authenticating middleware (no auth plugin, or auth.mode = none): once one served
+// it, its absence (unloaded, failed reload) is a 401, never an open route.
 namespace {
 void checkScopes(const Request& request) {
     const Principal* principal = request.principal();
@@ -137,6 +149,14 @@ void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t in
         return;
     }
     if (target != nullptr) {
+        if (pipeline.authenticated && request.principal() == nullptr && request.access().authenticated) {
+            writeProblem(response, Problem::of(401, "Unauthorized",
+                                               request.method() + " " + request.routePattern() +
+                                                   " needs an authenticated caller, and no authenticating plugin "
+                                                   "is loaded to verify credentials"));
+            response.setHeader("WWW-Authenticate", "Bearer realm=\"keel\"");
+            return;
+        }
         checkScopes(request);
         if (target->ready != nullptr && !target->ready->load(std::memory_order_acquire)) {
             // Generic on purpose: the reason (host, port, driver text) is in the log and on /admin.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,10 @@ struct PipelineContributor {
 class PipelineSnapshot {
 public:
     // Throws std::invalid_argument on conflicting routes, naming both plugins.
-    PipelineSnapshot(const std::vector<PipelineContributor>& contributors, std::shared_ptr<spdlog::logger> logger);
+    // `authenticatedListeners`: listeners where routes requiring authentication need a principal
+    // even when no authenticating middleware is in this snapshot (one was before).
+    PipelineSnapshot(const std::vector<PipelineContributor>& contributors, std::shared_ptr<spdlog::logger> logger,
+                     const std::set<std::string>& authenticatedListeners = {});
     // Releases the pins latest-started first: when plugins die together, a dependent must go
     // before the plugin whose services it holds.
     ~PipelineSnapshot();
@@ -62,11 +66,14 @@ public:
     void leave() const { active_.fetch_sub(1); }
     int active() const { return active_.load(); }
     bool references(const void* plugin) const;
+    // Listeners that had, or have, authenticating middleware.
+    std::set<std::string> authenticatedListeners() const;
 
 private:
     struct ListenerPipeline {
         Router<RouteTarget> router;
         std::vector<MiddlewareEntry> middleware;
+        bool authenticated = false;  // see authenticatedListeners()
     };
     void runChain(const ListenerPipeline& pipeline, std::size_t index, Request& request, Response& response,
                   const RouteTarget* target, const std::set<std::string>& allowed) const;

@@ -142,6 +142,12 @@ std::string pluginNameOf(const std::string& entry) {
     return entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName();
 }
 
+std::vector<std::string> pluginNames(const std::vector<std::string>& entries) {
+    std::vector<std::string> names;
+    for (const auto& entry : entries) names.push_back(pluginNameOf(entry));
+    return names;
+}
+
 PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, LogManager& logs,
                              prometheus::Registry& registry, const HostState& hostState)
     : options_(std::move(options)),
@@ -214,9 +220,11 @@ std::vector<std::string> PluginManager::loadedNames() const {
 
 std::shared_ptr<const PipelineSnapshot> PluginManager::buildSnapshot(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) const {
     std::shared_ptr<PluginContributions> host;
+    std::set<std::string> authenticated;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
         host = hostContributions_;
+        authenticated = authenticatedListeners_;
     }
     std::vector<PipelineContributor> contributors;
     contributors.push_back({"keel", &host->routes, &host->middleware, host, nullptr});
@@ -224,11 +232,15 @@ std::shared_ptr<const PipelineSnapshot> PluginManager::buildSnapshot(const std::
         contributors.push_back({plugin->name(), &plugin->contributions.routes, &plugin->contributions.middleware,
                                 plugin, &plugin->liveSnapshots, &plugin->databaseReady});
     }
-    return std::make_shared<const PipelineSnapshot>(contributors, logger_);
+    return std::make_shared<const PipelineSnapshot>(contributors, logger_, authenticated);
 }
 
 void PluginManager::publishSnapshot() {
     auto next = buildSnapshot(loadedPlugins());
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        authenticatedListeners_ = next->authenticatedListeners();  // only ever grows
+    }
     {
         std::lock_guard<std::mutex> lock(publishedMutex_);
         published_.erase(std::remove_if(published_.begin(), published_.end(), [](const auto& s) { return s.expired(); }),
@@ -711,8 +723,11 @@ bool PluginManager::completeDeferredStart(const std::shared_ptr<LoadedPlugin>& p
     } catch (const DatabaseUnavailable&) {
         return false;  // still down: the retrier backs off
     } catch (const std::exception& error) {
-        logger_->error("plugin {}: {} (retrying)", plugin->name(), error.what());
-        return false;
+        // Reachable, but a migration is wrong: retrying cannot help. The routes keep answering
+        // 503 until the plugin is reloaded with a fixed migration (as a failed load would need).
+        logger_->error("plugin {} stays unavailable: {}; fix the migration and reload the plugin", plugin->name(),
+                       error.what());
+        return true;
     }
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
     if (plugin->state != PluginState::Started) return true;  // unloaded meanwhile

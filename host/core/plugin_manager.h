@@ -69,6 +69,8 @@ struct StartupReport {
 
 // The plugin a plugins.list entry names: the entry itself, or <name> of a path to <name>.so.
 std::string pluginNameOf(const std::string& entry);
+// pluginNameOf() of each entry.
+std::vector<std::string> pluginNames(const std::vector<std::string>& entries);
 
 class PluginManager final : public HealthChecks {
 public:
@@ -157,6 +159,8 @@ private:
     std::vector<std::shared_ptr<LoadedPlugin>> plugins_;  // in start order
     std::vector<std::shared_ptr<LoadedPlugin>> pending_;  // new versions during a reload
     std::shared_ptr<PluginContributions> hostContributions_;
+    // Listeners a published snapshot had authenticating middleware on: they stay so (fail closed).
+    std::set<std::string> authenticatedListeners_;
     // Plugins whose tasks never stopped: their code must stay mapped until the process ends.
     std::vector<std::shared_ptr<LoadedPlugin>> abandoned_;
     std::shared_ptr<const PipelineSnapshot> snapshot_;

@@ -39,10 +39,10 @@ ApiKeySet ApiKeySet::parse(const std::string& text, const std::string& source) {
             throw std::invalid_argument(where + ": the first field must be the key's SHA-256 as 64 hex digits "
                                                 "(sha256sum of the key), not the key itself");
         }
-        Principal principal;
-        principal.subject = fields[1];
-        principal.scheme = "api_key";
-        for (std::size_t i = 2; i < fields.count(); ++i) principal.scopes.insert(fields[i]);
+        auto principal = std::make_shared<Principal>();
+        principal->subject = fields[1];
+        principal->scheme = "api_key";
+        for (std::size_t i = 2; i < fields.count(); ++i) principal->scopes.insert(fields[i]);
         if (!keys.byDigest_.emplace(digest, std::move(principal)).second) {
             throw std::invalid_argument(where + ": this digest is listed twice");
         }
@@ -50,12 +50,11 @@ ApiKeySet ApiKeySet::parse(const std::string& text, const std::string& source) {
     return keys;
 }
 
-std::optional<Principal> ApiKeySet::find(const std::string& key) const {
+std::shared_ptr<const Principal> ApiKeySet::find(const std::string& key) const {
     // Looked up by digest: the comparison never touches the key itself, so its timing tells
     // nothing about how much of a guess was right.
     const auto found = byDigest_.find(sha256Hex(key));
-    if (found == byDigest_.end()) return std::nullopt;
-    return found->second;
+    return found == byDigest_.end() ? nullptr : found->second;
 }
 
 }  // namespace keel::plugins::auth

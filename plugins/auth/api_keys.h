@@ -6,7 +6,6 @@
 
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
 namespace keel::plugins::auth {
@@ -18,12 +17,13 @@ public:
     // the line and what was expected (never the line's text: it may be a pasted key).
     static ApiKeySet parse(const std::string& text, const std::string& source);
 
-    // The principal of `key`, or nullopt for an unknown (or revoked) key.
-    std::optional<Principal> find(const std::string& key) const;
+    // The principal of `key` (shared, never copied per request), or null for an unknown (or
+    // revoked) key.
+    std::shared_ptr<const Principal> find(const std::string& key) const;
     std::size_t size() const { return byDigest_.size(); }
 
 private:
-    std::map<std::string, Principal> byDigest_;  // lowercase hex SHA-256 -> principal
+    std::map<std::string, std::shared_ptr<const Principal>> byDigest_;  // lowercase hex SHA-256 -> principal
 };
 
 // Lowercase hex SHA-256 of `text`.

@@ -16,8 +16,6 @@
 
 namespace keel::plugins::auth {
 
-enum class AuthMode { None, Jwt, ApiKey };
-
 // The API key file, re-read when it changes (checked by the plugin's periodic task), so a key is
 // revoked by deleting its line. Readers and the reloader never block each other.
 class ApiKeyFile {
@@ -25,13 +23,15 @@ public:
     // Reads `path` now; throws ConfigError naming auth.api_keys_file on any problem.
     explicit ApiKeyFile(std::string path);
     // Re-reads the file if its identity (inode, size, modification time) changed. A broken file
-    // keeps the previous keys and throws std::runtime_error saying why.
+    // keeps the previous keys and throws (std::invalid_argument or std::runtime_error) saying why.
     bool reloadIfChanged();
     std::shared_ptr<const ApiKeySet> keys() const { return std::atomic_load(&keys_); }
 
 private:
     std::string identity() const;
-    std::shared_ptr<const ApiKeySet> read() const;
+    // Checks the file (regular, not writable by others) and parses it; sets identity_ from the
+    // same stat. Throws saying why.
+    std::shared_ptr<const ApiKeySet> read();
 
     std::string path_;
     std::string identity_;
@@ -40,20 +40,19 @@ private:
 
 using FailureCounter = std::function<void(const char* reason)>;
 
+// JWT when `jwt` is given, API keys otherwise (auth.mode = none registers no authenticator).
 class Authenticator {
 public:
-    Authenticator(AuthMode mode, std::unique_ptr<JwtVerifier> jwt, std::unique_ptr<ApiKeyFile> apiKeys,
-                  FailureCounter countFailure);
+    Authenticator(std::unique_ptr<JwtVerifier> jwt, std::unique_ptr<ApiKeyFile> apiKeys, FailureCounter countFailure);
 
     // Sets the request's principal from its credential and calls `next`, or answers 401.
     void handle(Request& request, Response& response, const Next& next) const;
     ApiKeyFile* apiKeys() const { return apiKeys_.get(); }
 
 private:
-    Principal authenticate(const std::string& credential) const;
+    std::shared_ptr<const Principal> authenticate(const std::string& credential) const;
     void refuse(Response& response, const char* reason, const std::string& detail, bool credentialSent) const;
 
-    AuthMode mode_;
     std::unique_ptr<JwtVerifier> jwt_;
     std::unique_ptr<ApiKeyFile> apiKeys_;
     FailureCounter countFailure_;

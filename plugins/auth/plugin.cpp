@@ -4,6 +4,7 @@
 #include <keel/plugin.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -17,6 +18,13 @@ namespace {
 // with their 401, and inside the rate limiter (200), so a flood of forged tokens is throttled
 // before any signature is checked.
 constexpr int kAuthMiddlewareOrder = 300;
+
+// Every reason a credential is refused for (AuthenticationError reasons and the middleware's own):
+// their series exist from start-up at 0, and a refusal never creates one.
+constexpr const char* kFailureReasons[] = {"missing", "malformed", "algorithm", "signature", "expired",
+                                           "not_yet_valid", "issuer", "audience", "claims", "unknown_key"};
+
+enum class AuthMode { None, Jwt, ApiKey };
 
 AuthMode parseMode(const std::string& mode) {
     if (mode == "jwt") return AuthMode::Jwt;
@@ -100,20 +108,24 @@ public:
             apiKeys = std::make_unique<ApiKeyFile>(file);
             logger->info("auth: API keys from {} ({} keys)", file, apiKeys->keys()->size());
         } else {
+            // No middleware at all: nothing runs per request, and the host does not consider the
+            // public listener authenticated (scoped routes stay open, as before authentication).
             logger->warn("auth.mode = none: the public API accepts every caller and route scopes are not enforced; "
                          "set auth.mode = jwt or api_key in production");
+            return;
         }
 
         auto& failures = registrar.metrics().counter("auth_failures_total", "Refused credentials by reason.");
-        authenticator_ = std::make_unique<Authenticator>(
-            mode, std::move(jwt), std::move(apiKeys),
-            [&failures](const char* reason) { failures.Add({{"reason", reason}}).Increment(); });
+        for (const char* reason : kFailureReasons) failures_.emplace(reason, &failures.Add({{"reason", reason}}));
+        authenticator_ = std::make_unique<Authenticator>(std::move(jwt), std::move(apiKeys), [this](const char* reason) {
+            if (const auto counter = failures_.find(reason); counter != failures_.end()) counter->second->Increment();
+        });
 
         registrar.addMiddleware({"auth", kAuthMiddlewareOrder,
                                  [this](Request& request, Response& response, const Next& next) {
                                      authenticator_->handle(request, response, next);
                                  },
-                                 {kPublicListener}});
+                                 {kPublicListener}, /*authenticates=*/true});
         if (ApiKeyFile* keys = authenticator_->apiKeys()) {
             registrar.addPeriodicTask({"api_keys_reload", settings.getDuration("api_keys.reload_interval"),
                                        std::chrono::milliseconds(0), false, [keys, logger] {
@@ -131,6 +143,7 @@ public:
 
 private:
     std::unique_ptr<Authenticator> authenticator_;
+    std::map<std::string, prometheus::Counter*, std::less<>> failures_;  // by reason, made in configure()
 };
 
 }  // namespace keel::plugins::auth

@@ -26,6 +26,10 @@ void collect(const std::string& path, std::vector<std::string>& files) {
         return;
     }
     DIR* directory = ::opendir(path.c_str());
+    if (directory == nullptr) {
+        std::cerr << "replay: " << path << " cannot be read\n";
+        std::exit(2);
+    }
     while (dirent* entry = ::readdir(directory)) {
         const std::string name = entry->d_name;
         if (name != "." && name != "..") collect(path + "/" + name, files);
@@ -45,6 +49,10 @@ int main(int argc, char** argv) {
     }
     for (const auto& file : files) {
         std::ifstream in(file, std::ios::binary);
+        if (!in) {
+            std::cerr << "replay: " << file << " cannot be read\n";
+            return 2;
+        }
         std::ostringstream bytes;
         bytes << in.rdbuf();
         const std::string input = bytes.str();

@@ -260,11 +260,20 @@ TEST_F(HotSwap, ReloadingResilienceUnderOrdersTrafficLosesNoOrderAndOrdersUsesTh
         << keel_->output();
     const int atSwitch = created;
     ASSERT_TRUE(eventually([&] { return created > atSwitch + 50; }));
+    // Orders holds the new plugin's pipeline: creations occupy *its* bulkhead (the live plugin's
+    // /admin/resilience knows nothing of the old one's).
+    auto ordersInUse = [&] {
+        const auto body = admin("GET", "/admin/resilience").body;
+        const auto orders = body.find(R"("name":"orders")");
+        const auto field = orders == std::string::npos ? orders : body.find(R"("in_use":)", orders);
+        return field == std::string::npos ? 0 : std::atoi(body.c_str() + field + 9);
+    };
+    EXPECT_TRUE(eventually([&] { return ordersInUse() >= 1; })) << admin("GET", "/admin/resilience").body;
     running = false;
     for (auto& client : clients) client.join();
     EXPECT_EQ(failed.load(), 0) << "orders failed during the reloads" << keel_->output();
-    // Orders runs creation on the new plugin's pipeline through its bulkhead and deadline only
-    // (Policies::atMostOnce): even a breaker forced open does not stop an order.
+    // Creation runs through the bulkhead and deadline only (Policies::atMostOnce): even a breaker
+    // forced open does not stop an order.
     ASSERT_EQ(admin("POST", "/admin/resilience/orders/breaker", R"({"state":"open"})").status, 200);
     EXPECT_EQ(httpRequest(keel_->publicPort(), "POST", "/api/v1/orders",
                           R"({"user_id":"swap","items":[{"product_id":"p","quantity":1,"price":"1.00"}]})",

@@ -187,25 +187,18 @@ TEST(KeelIntegration, InspectPluginPrintsTheDescriptorAndTheVerdictWithoutStarti
 }
 
 TEST(KeelIntegration, TheShippedConfigurationsPassCheckConfig) {
-    // production.ini names files only a real installation has: the test supplies stand-ins.
-    const std::string secrets = "/tmp/keel-production-" + std::to_string(::getpid());
-    shellOutput("mkdir -p " + secrets + " && printf 'db-pass\\n' > " + secrets + "/db.password && chmod 600 " + secrets +
-                "/db.password && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null"
-                " | openssl pkey -pubout -out " + secrets + "/issuer.pem");
     for (const std::string file : {"etc/keel.ini", "etc/production.ini"}) {
         std::vector<std::string> arguments{"--config", std::string(KEEL_SOURCE_DIR) + "/" + file, "--define",
                                            std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--check-config"};
+        // production.ini names files only a real installation has: the test supplies stand-ins.
         if (file == "etc/production.ini") {
-            for (const std::string& define : {"database.password_file=" + secrets + "/db.password",
-                                             "auth.jwt.public_key_file=" + secrets + "/issuer.pem"}) {
-                arguments.insert(arguments.end(), {"--define", define});
-            }
+            const auto standIns = productionStandInDefines();
+            arguments.insert(arguments.end(), standIns.begin(), standIns.end());
         }
         const auto [code, output] = runKeel(arguments);
         EXPECT_EQ(code, 0) << file << ": " << output;
         EXPECT_EQ(output.find("warning"), std::string::npos) << file << ": " << output;
     }
-    shellOutput("rm -rf " + secrets);
 }
 
 TEST(KeelIntegration, PrintConfigShowsSourcesAndWarnsAboutUnknownKeys) {

@@ -175,6 +175,21 @@ std::vector<std::string> withPlugins(const std::string& plugins, std::vector<std
     return arguments;
 }
 
+std::vector<std::string> productionStandInDefines() {
+    struct StandIns {
+        std::string directory = "/tmp/keel-production-" + std::to_string(::getpid());
+        StandIns() {
+            shellOutput("mkdir -p " + directory + " && printf 'db-pass\\n' > " + directory + "/db.password && chmod 600 " +
+                        directory + "/db.password && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+                        "2>/dev/null | openssl pkey -pubout -out " + directory + "/issuer.pem");
+        }
+        ~StandIns() { shellOutput("rm -rf " + directory); }
+    };
+    static const StandIns files;
+    return {"--define", "database.password_file=" + files.directory + "/db.password", "--define",
+            "auth.jwt.public_key_file=" + files.directory + "/issuer.pem"};
+}
+
 std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments) {
     KeelProcess process(arguments, {}, false);
     const int code = process.waitForExit(std::chrono::seconds(30));

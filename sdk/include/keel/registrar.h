@@ -62,6 +62,10 @@ struct Middleware {
     int order = 1000;
     MiddlewareFunction run;
     std::vector<std::string> listeners{kPublicListener, kAdminListener};
+    // This middleware authenticates (sets Request::principal). Once one has served a listener,
+    // the host itself answers 401 to a route that requires authentication when no principal is
+    // set, even after the plugin is unloaded: scoped routes fail closed, never open.
+    bool authenticates = false;
 };
 
 struct PeriodicTask {

@@ -229,7 +229,7 @@ protected:
 
 TEST_F(AuthenticatorTest, ApiKeysAreAcceptedUntilRevoked) {
     writeKeys(kKeyDigest + "  alice  orders:read\n");
-    Authenticator authenticator(AuthMode::ApiKey, nullptr, std::make_unique<ApiKeyFile>(file_),
+    Authenticator authenticator(nullptr, std::make_unique<ApiKeyFile>(file_),
                                 [this](const char* reason) { failures_.push_back(reason); });
     Request viaHeader("GET", "/api/v1/orders");
     viaHeader.headers().set("X-API-Key", "key-of-alice");
@@ -251,14 +251,19 @@ TEST_F(AuthenticatorTest, ApiKeysAreAcceptedUntilRevoked) {
     EXPECT_NE(refused.body().find("revoked"), std::string::npos) << refused.body();
     EXPECT_EQ(failures_, std::vector<std::string>{"unknown_key"});
 
-    // A broken file keeps the keys that were good.
+    // A broken file keeps the keys that were good (bob's, listed just before).
+    writeKeys(sha256Hex("key-of-bob") + "  bob  orders:read\n");
+    ASSERT_TRUE(authenticator.apiKeys()->reloadIfChanged());
     writeKeys("not a digest line\n");
     EXPECT_THROW(authenticator.apiKeys()->reloadIfChanged(), std::invalid_argument);
-    EXPECT_EQ(authenticator.apiKeys()->keys()->size(), 0u);
+    const auto kept = authenticator.apiKeys()->keys();
+    EXPECT_EQ(kept->size(), 1u);
+    ASSERT_TRUE(kept->find("key-of-bob"));
+    EXPECT_EQ(kept->find("key-of-bob")->subject, "bob");
 }
 
 TEST_F(AuthenticatorTest, AnswersMissingAndBadCredentialsWithPreciseChallenges) {
-    Authenticator authenticator(AuthMode::Jwt, hmacVerifier(), nullptr,
+    Authenticator authenticator(hmacVerifier(), nullptr,
                                 [this](const char* reason) { failures_.push_back(reason); });
     RouteAccess needsScope;
     needsScope.authenticated = true;

@@ -339,6 +339,41 @@ TEST_F(ConfigStoreTest, WarnsAboutAClassicAliasWhoseKeyNoPluginDeclares) {
     EXPECT_FALSE(contains(warnings[0], "postgres://db")) << warnings[0];
 }
 
+// BULKHEAD_SIZE feeds every policy's bulkhead: a '*' segment matches one whole segment, and the
+// variable wins over the file for each key it feeds.
+TEST_F(ConfigStoreTest, AWildcardAliasFeedsEveryMatchingKeyOverTheFiles) {
+    for (const std::string policy : {"default", "orders"}) {
+        store.declare("resilience", "resilience.policy." + policy + ".max_concurrent",
+                      ConfigKey::integer("max_concurrent", 50, "Bulkhead."));
+    }
+    store.declare("resilience", "resilience.max_concurrent", ConfigKey::integer("max_concurrent", 1, "Not a policy."));
+    store.addAlias("BULKHEAD_SIZE", "resilience.policy.*.max_concurrent");
+    store.setFromFile("resilience.policy.orders.max_concurrent", "40", ConfigSource{"keel.ini:9"});
+    store.setEnvironment({{"BULKHEAD_SIZE", "3"}});
+    for (const std::string key : {"resilience.policy.default.max_concurrent", "resilience.policy.orders.max_concurrent"}) {
+        ASSERT_TRUE(store.lookup(key)) << key;
+        EXPECT_EQ(store.lookup(key)->value, "3") << key;
+        EXPECT_EQ(store.lookup(key)->source.description, "environment variable BULKHEAD_SIZE") << key;
+    }
+    EXPECT_FALSE(store.lookup("resilience.max_concurrent")) << "one segment for '*', never none or two";
+    EXPECT_FALSE(store.lookup("resilience.policy.a.b.max_concurrent"));
+    EXPECT_TRUE(store.unknownKeyWarnings().empty());
+}
+
+// A listed plugin that failed to load declared nothing: its keys are not reported as unknown
+// (its load error says what is wrong), while a typo under a plugin that did load still is.
+TEST_F(ConfigStoreTest, KeysOfAListedPluginThatDeclaredNothingAreNotUnknown) {
+    store.declare("hello", "hello.greeting", ConfigKey::string("greeting", "Hi", "Greeting."));
+    store.setFromFile("orders.inventory.url", "http://inventory", ConfigSource{"keel.ini:3"});
+    store.setFromFile("hello.greting", "Hey", ConfigSource{"keel.ini:5"});
+    store.setEnvironment({{"KEEL_ORDERS_PAGE_SIZE", "10"}});
+    const auto warnings = store.unknownKeyWarnings({"orders", "hello"});
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_TRUE(contains(warnings[0], "hello.greting")) << warnings[0];
+    // Not listed: the same keys are unknown.
+    EXPECT_EQ(store.unknownKeyWarnings({"hello"}).size(), 3u);
+}
+
 TEST_F(ConfigStoreTest, ClosestKeyIsEmptyWhenNothingIsClose) {
     EXPECT_EQ(store.closestKey("server.portt"), "server.port");
     EXPECT_EQ(store.closestKey("metrics"), "");

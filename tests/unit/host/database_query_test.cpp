@@ -206,6 +206,59 @@ TEST_P(DatabaseQueryTest, ConnectionsOlderThanTheirLifetimeAreReplaced) {
     EXPECT_NE(backend(connection), first);
 }
 
+TEST_P(DatabaseQueryTest, IdleConnectionsUnusedPastIdleTimeoutAreReplaced) {
+    if (!postgres()) GTEST_SKIP() << "SQLite connections have no server identity to compare";
+    DatabaseSettings settings = settingsFor(url_);
+    settings.connectionLifetime = std::chrono::hours(1);
+    settings.idleTimeout = std::chrono::minutes(1);
+    auto now = std::chrono::steady_clock::now();
+    DatabasePool pool("idle", settings, logger(), [&now] { return now; });
+    std::string first;
+    {
+        auto connection = pool.acquire(std::chrono::seconds(5));
+        first = backend(connection);
+        now += std::chrono::minutes(5);  // busy this long: only age counts, not idleness
+    }
+    now += std::chrono::seconds(50);
+    {
+        auto connection = pool.acquire(std::chrono::seconds(5));
+        EXPECT_EQ(backend(connection), first) << "idle 50 s of 60: reused";
+    }
+    now += std::chrono::seconds(61);
+    auto connection = pool.acquire(std::chrono::seconds(5));
+    EXPECT_NE(backend(connection), first) << "idle past idle_timeout: closed, a new one opened";
+}
+
+// A server that refuses connections: the first attempt reports the driver's reason, the next ones
+// within the backoff fail at once without trying, and after the backoff the pool tries again.
+TEST(DatabasePoolBackoff, AFailedConnectIsNotRetriedUntilItsBackoffPassed) {
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+    DatabaseSettings settings;
+    settings.url = "postgresql://keel@127.0.0.1:1/nothing";  // port 1: refused at once on loopback
+    auto now = std::chrono::steady_clock::now();
+    DatabasePool pool("refused", settings, std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()),
+                      [&now] { return now; });
+    auto failure = [&pool] {
+        try {
+            pool.acquire(std::chrono::milliseconds(100));
+        } catch (const DatabaseUnavailable& error) {
+            return std::string(error.what());
+        }
+        return std::string("connected");
+    };
+    const std::string tried = "is unavailable: ";
+    const std::string skipped = "retrying with backoff";
+    EXPECT_NE(failure().find(tried), std::string::npos);
+    EXPECT_NE(failure().find(skipped), std::string::npos);
+    now += std::chrono::milliseconds(100);  // the first backoff
+    EXPECT_NE(failure().find(tried), std::string::npos);
+    now += std::chrono::milliseconds(100);  // doubled: 200 ms, not yet
+    EXPECT_NE(failure().find(skipped), std::string::npos);
+    now += std::chrono::milliseconds(100);
+    EXPECT_NE(failure().find(tried), std::string::npos);
+    EXPECT_EQ(pool.inUse(), 0) << "every failed acquire gave its slot back";
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, DatabaseQueryTest, ::testing::Values("postgresql", "sqlite"),
                          [](const auto& info) { return info.param; });
 
