@@ -220,6 +220,8 @@ int KeelApplication::checkOrPrintConfig(ConfigStore& store) {
     try {
         const HostSettings settings = readHostSettings(store);
         listed = pluginNames(settings.plugins);
+        // The token file is read at start, so a missing or unreadable one fails the check too.
+        if (checkConfig_) readAdminToken(settings.adminTokenFile);
         DatabaseRegistry databases(store, logs.logger("keel.database"));
         PluginManagerOptions options;
         options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);

@@ -10,9 +10,12 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <future>
 #include <thread>
 
 #include "keel_process.h"
+#include "otlp_spans.h"
+#include "recording_http_server.h"
 
 namespace keel::testing {
 namespace {
@@ -134,6 +137,104 @@ TEST(ClassicVariables, TheirEffectsOnARunningKeel) {
     EXPECT_GT(limited, 0);
     keel.signal(SIGTERM);
     EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
+    shellOutput("rm -f " + database + "*");
+}
+
+#ifdef KEEL_TEST_SANITIZED
+constexpr int kSlowdown = 4;
+#else
+constexpr int kSlowdown = 1;
+#endif
+
+// The variables whose effect etc/production.ini would take away if files won: its inventory
+// breaker opens on a 50 % rate of 20 calls and stays open 15 s, its orders bulkhead is 50, it
+// samples 10 % of traces towards another collector and drains for 30 s. Set in the environment,
+// the classic values govern instead, observed on a running keel.
+TEST(ClassicVariables, WinOverTheProductionConfigurationOnARunningKeel) {
+    RecordingHttpServer inventory(503);
+    RecordingHttpServer collector;
+    const int publicPort = freePort();
+    const int adminPort = freePort();
+    const std::string database = "/tmp/keel-classic-prod-" + std::to_string(::getpid()) + ".db";
+    std::vector<std::string> arguments{"--config", std::string(KEEL_SOURCE_DIR) + "/etc/production.ini",
+                                       "--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR,
+                                       "--define", "database.url=sqlite:" + database,
+                                       "--define", "database.required_at_start=false",
+                                       "--define", "auth.mode=none",
+                                       "--define", "server.host=127.0.0.1",
+                                       "--define", "server.shutdown_delay=0s"};
+    const auto standIns = productionStandInDefines();
+    arguments.insert(arguments.end(), standIns.begin(), standIns.end());
+    KeelProcess keel(arguments,
+                     {{"SERVER_PORT", std::to_string(publicPort)},
+                      {"METRICS_PORT", std::to_string(adminPort)},
+                      {"INVENTORY_SERVICE_URL", inventory.url()},
+                      {"CB_THRESHOLD", "2"},
+                      {"CB_TIMEOUT", "1s"},
+                      {"BULKHEAD_SIZE", "1"},
+                      {"TRACING_ENDPOINT", collector.url()},
+                      {"TRACING_SAMPLE_RATE", "1.0"},
+                      {"SHUTDOWN_TIMEOUT", "1s"}},
+                     false);
+    const auto post = [&] {
+        return httpRequest(publicPort, "POST", "/api/v1/orders", orderBody("prod"), "application/json");
+    };
+    ASSERT_TRUE(eventually([&] { return httpRequest(publicPort, "GET", "/live").status == 200; })) << keel.output();
+    // INVENTORY_SERVICE_URL: creation reserves there, and a failing inventory fails the order.
+    ASSERT_TRUE(eventually([&] { return post().status == 503 && inventory.count() > 0; })) << keel.output();
+
+    // CB_THRESHOLD=2: two consecutive failures open the inventory breaker; the file's rule (50 %
+    // of at least 20 calls) would still be counting.
+    std::string refused;
+    EXPECT_TRUE(eventually([&] {
+        refused = post().body;
+        return refused.find("circuit breaker is open") != std::string::npos;
+    })) << refused;
+    EXPECT_LE(inventory.count(), 6u) << "the breaker opened late";
+    const auto reached = inventory.count();
+    EXPECT_EQ(post().status, 503);
+    EXPECT_EQ(inventory.count(), reached) << "an open breaker must not reach inventory";
+
+    // CB_TIMEOUT=1s: a second after opening, trial calls go through and the breaker closes; the
+    // file's 15 s would keep refusing.
+    inventory.answer(200);
+    const auto reopened = std::chrono::steady_clock::now();
+    EXPECT_TRUE(eventually([&] { return post().status == 201; }, std::chrono::seconds(5))) << keel.output();
+    EXPECT_LT(std::chrono::steady_clock::now() - reopened, std::chrono::seconds(3 * kSlowdown));
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(post().status, 201) << "the trial calls (half_open_calls = 5) close it";
+
+    // TRACING_ENDPOINT and TRACING_SAMPLE_RATE=1.0: every one of ten requests is exported to this
+    // collector as a server span (at the file's 0.1, all ten would be a one-in-ten-billion chance).
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(httpRequest(publicPort, "GET", "/api/v1/orders?user_id=traced").status, 200);
+    EXPECT_TRUE(eventually([&] {
+        const auto spans = spansOf(collector);
+        return std::count_if(spans.begin(), spans.end(), [](const ReceivedSpan& span) {
+                   return span.kind == 2 && span.name == "GET /api/v1/orders";
+               }) >= 10;
+    })) << collector.count() << " export requests";
+
+    // BULKHEAD_SIZE=1: while one creation waits for inventory, the next is refused as busy
+    // without reaching inventory (the file says 50).
+    inventory.answer(200, RecordingHttpServer::Mode::Hang);
+    const auto before = inventory.count();
+    auto holder = std::async(std::launch::async, [&] { return post(); });
+    ASSERT_TRUE(eventually([&] { return inventory.count() == before + 1; })) << "the first order waits for inventory";
+    const auto busy = post();
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    EXPECT_NE(busy.body.find("service busy, please retry"), std::string::npos) << busy.body;
+    EXPECT_EQ(inventory.count(), before + 1);
+
+    // SHUTDOWN_TIMEOUT=1s: the creation still waiting for inventory (two 800 ms attempts, then the
+    // breaker opens) is cut after a second and keel exits with 1; the file's 30 s would let it end.
+    const auto stopping = std::chrono::steady_clock::now();
+    keel.signal(SIGTERM);
+    EXPECT_EQ(keel.waitForExit(std::chrono::seconds(10)), 1) << keel.output();
+    EXPECT_NE(keel.output().find("still running on the public listener: POST /api/v1/orders"), std::string::npos)
+        << keel.output();
+#ifndef KEEL_TEST_SANITIZED
+    EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::milliseconds(2500));
+#endif
+    holder.wait();
     shellOutput("rm -f " + database + "*");
 }
 

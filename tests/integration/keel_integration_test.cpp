@@ -201,6 +201,16 @@ TEST(KeelIntegration, TheShippedConfigurationsPassCheckConfig) {
     }
 }
 
+// Files read at start fail the check as they would fail the start (here the admin token).
+TEST(KeelIntegration, CheckConfigReadsTheAdminTokenFile) {
+    const auto [code, output] = runKeel({"--define", std::string("plugins.dir=") + KEEL_PLUGIN_DIR, "--define",
+                                         "admin.token_file=/nonexistent/keel-admin.token", "--check-config"});
+    EXPECT_EQ(code, 78) << output;
+    EXPECT_NE(output.find("admin.token_file = \"/nonexistent/keel-admin.token\": the file does not exist"),
+              std::string::npos)
+        << output;
+}
+
 TEST(KeelIntegration, PrintConfigShowsSourcesAndWarnsAboutUnknownKeys) {
     const auto [code, output] =
         runKeel({"--print-config", "--define", "server.prot=1", "--define", "server.port=8181"});

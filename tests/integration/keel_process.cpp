@@ -180,14 +180,16 @@ std::vector<std::string> productionStandInDefines() {
         std::string directory = "/tmp/keel-production-" + std::to_string(::getpid());
         StandIns() {
             shellOutput("mkdir -p " + directory + " && printf 'db-pass\\n' > " + directory + "/db.password && chmod 600 " +
-                        directory + "/db.password && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+                        directory + "/db.password && printf 'admin-token-0123456789abcdef0123456789\\n' > " + directory +
+                        "/admin.token && chmod 600 " + directory + "/admin.token && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
                         "2>/dev/null | openssl pkey -pubout -out " + directory + "/issuer.pem");
         }
         ~StandIns() { shellOutput("rm -rf " + directory); }
     };
     static const StandIns files;
     return {"--define", "database.password_file=" + files.directory + "/db.password", "--define",
-            "auth.jwt.public_key_file=" + files.directory + "/issuer.pem"};
+            "auth.jwt.public_key_file=" + files.directory + "/issuer.pem", "--define",
+            "admin.token_file=" + files.directory + "/admin.token"};
 }
 
 std::pair<int, std::string> runKeel(const std::vector<std::string>& arguments) {

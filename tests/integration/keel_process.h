@@ -100,7 +100,7 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout = std::ch
 std::string shellOutput(const std::string& command);
 
 // --define arguments that give etc/production.ini stand-ins for the files only an installation
-// has (database.password_file, auth.jwt.public_key_file): made once per test process, removed at exit.
+// has (database.password_file, auth.jwt.public_key_file, admin.token_file): made once per test process, removed at exit.
 std::vector<std::string> productionStandInDefines();
 
 // Runs keel to completion (for --check-config and friends); returns exit code and output.

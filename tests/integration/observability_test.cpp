@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "keel_process.h"
+#include "otlp_spans.h"
 #include "recording_http_server.h"
 
 namespace keel::testing {
@@ -33,38 +34,6 @@ std::pair<int, std::string> runWithInput(const std::string& command, const std::
     const int status = pipe != nullptr ? ::pclose(pipe) : -1;
     std::remove(file.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-struct ReceivedSpan {
-    std::string traceId, spanId, parentSpanId, name;
-    int kind = 0;
-    int statusCode = 0;
-};
-
-std::vector<ReceivedSpan> spansOf(const RecordingHttpServer& collector) {
-    std::vector<ReceivedSpan> spans;
-    for (const auto& request : collector.requests()) {
-        auto root = Poco::JSON::Parser().parse(request.body).extract<Poco::JSON::Object::Ptr>();
-        auto resources = root->getArray("resourceSpans");
-        for (std::size_t r = 0; r < resources->size(); ++r) {
-            auto scopes = resources->getObject(r)->getArray("scopeSpans");
-            for (std::size_t s = 0; s < scopes->size(); ++s) {
-                auto list = scopes->getObject(s)->getArray("spans");
-                for (std::size_t i = 0; i < list->size(); ++i) {
-                    auto span = list->getObject(i);
-                    ReceivedSpan received;
-                    received.traceId = span->getValue<std::string>("traceId");
-                    received.spanId = span->getValue<std::string>("spanId");
-                    received.parentSpanId = span->optValue<std::string>("parentSpanId", "");
-                    received.name = span->getValue<std::string>("name");
-                    received.kind = span->getValue<int>("kind");
-                    received.statusCode = span->getObject("status")->getValue<int>("code");
-                    spans.push_back(received);
-                }
-            }
-        }
-    }
-    return spans;
 }
 
 // Server spans of the probe's route (readiness polling is traced too, and not counted).

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <future>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "orders_fixture.h"
@@ -335,32 +336,41 @@ TEST(OrdersConfiguration, NeverShowsTheDatabasePassword) {
     EXPECT_NE(keel.output().find("keel_user:***@"), std::string::npos) << keel.output();
 }
 
-// Classic DATABASE_CONN_LIFE caps every connection's age, busy or idle: under steady load no
-// backend of this keel is older than the lifetime plus about one request.
-TEST_P(OrdersTest, NoConnectionOutlivesDatabaseConnLifeUnderLoad) {
-    if (!postgres()) GTEST_SKIP() << "backend ages come from PostgreSQL's pg_stat_activity";
+// The classic pool variables as pg_stat_activity sees them under steady load from 6 clients:
+// DATABASE_MAX_CONNS=3 caps the backends, DATABASE_CONN_LIFE=2s caps every connection's age, busy
+// or idle (no backend older than the lifetime plus about one request), and once the load stops
+// DATABASE_MAX_IDLE=1 leaves at most one idle connection open.
+TEST_P(OrdersTest, ThePoolVariablesShowInPgStatActivityUnderLoad) {
+    if (!postgres()) GTEST_SKIP() << "backends and their ages come from PostgreSQL's pg_stat_activity";
     keel_ = std::make_unique<KeelProcess>(
         withPlugins("health, metrics, resilience, orders", {"--define", "database.url=" + databaseUrl_}),
-        std::map<std::string, std::string>{{"DATABASE_CONN_LIFE", "2s"}});
+        std::map<std::string, std::string>{
+            {"DATABASE_CONN_LIFE", "2s"}, {"DATABASE_MAX_CONNS", "3"}, {"DATABASE_MAX_IDLE", "1"}});
     ASSERT_TRUE(keel_->waitUntilLive()) << keel_->output();
     // Migrations may still run after /live: until then creation answers 503.
     ASSERT_TRUE(eventually([&] { return post(order("aged", 1, "1.00")).status == 201; })) << keel_->output();
+    const std::string backends = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
     std::atomic<bool> stop{false};
     std::vector<std::thread> load;
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 6; ++i) {
         load.emplace_back([&] {
             for (int n = 0; n < 20000 && !stop; ++n) get("/api/v1/orders?user_id=aged");
         });
     }
     double oldest = 0;
+    int most = 0;
     int samples = 0;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(7);
     std::this_thread::sleep_for(std::chrono::seconds(3));  // past the first lifetime
     while (std::chrono::steady_clock::now() < until) {
-        const std::string age = psql(databaseUrl_,
-                                     "SELECT COALESCE(MAX(EXTRACT(EPOCH FROM now() - backend_start)), 0) FROM "
-                                     "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
-        oldest = std::max(oldest, std::stod(age));
+        const std::string row = psql(databaseUrl_, "SELECT COUNT(*) || ' ' || COALESCE(MAX(EXTRACT(EPOCH FROM now() - "
+                                                   "backend_start)), 0) " + backends);
+        std::istringstream fields(row);
+        int count = 0;
+        double age = 0;
+        fields >> count >> age;
+        most = std::max(most, count);
+        oldest = std::max(oldest, age);
         ++samples;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -369,6 +379,12 @@ TEST_P(OrdersTest, NoConnectionOutlivesDatabaseConnLifeUnderLoad) {
     EXPECT_GT(samples, 5);
     EXPECT_GT(oldest, 0.0) << "no keel connection was seen";
     EXPECT_LT(oldest, 3.5) << "a connection outlived DATABASE_CONN_LIFE=2s by more than a request";
+    EXPECT_GE(most, 2) << "six clients should keep more than one connection busy";
+    EXPECT_LE(most, 3) << "more backends than DATABASE_MAX_CONNS=3";
+    // Idle now: surplus idle connections were closed as they came back (background tasks may
+    // still borrow one for a moment).
+    EXPECT_TRUE(eventually([&] { return std::stoi(psql(databaseUrl_, "SELECT COUNT(*) " + backends)) <= 1; }))
+        << psql(databaseUrl_, "SELECT COUNT(*) " + backends);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, OrdersTest, ::testing::Values("postgresql", "sqlite"),
