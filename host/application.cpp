@@ -433,9 +433,10 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
     LogManager logs;
     logs.configure(LogManager::parseLevel(settings.logLevel),
                    settings.logFormat == "json" ? LogFormat::Json : LogFormat::Text);
+    logs.setInstance(settings.instanceId);
     auto logger = logs.logger("keel");
     prometheus::Registry registry;
-    HostStateImpl state(KEEL_VERSION);
+    HostStateImpl state(KEEL_VERSION, settings.instanceId);
 
     PluginManagerOptions options;
     options.pluginsDirectory = resolvePluginsDirectory(settings.pluginsDirectory);
@@ -489,7 +490,7 @@ int KeelApplication::main(const std::vector<std::string>& arguments) {
         if (!settings.tracingEndpoint.empty()) {
             exporter = std::make_unique<OtlpExporter>(
                 OtlpExporterOptions{settings.tracingEndpoint, settings.tracingServiceName, KEEL_VERSION,
-                                    settings.tracingQueueSize, settings.tracingBatchSize,
+                                    settings.instanceId, settings.tracingQueueSize, settings.tracingBatchSize,
                                     settings.tracingExportInterval, settings.tracingExportTimeout},
                 dropped.Add({{"reason", "queue_full"}}), dropped.Add({{"reason", "export_failed"}}),
                 logs.logger("keel.tracing"));

@@ -1,10 +1,14 @@
 // Host key declarations. docs/configuration.md is generated from these (keel --print-config).
 #include "host_settings.h"
 
+#include <Poco/Environment.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <thread>
 
@@ -24,6 +28,32 @@ std::vector<std::string> splitList(const std::string& text) {
     for (const auto& token : tokens) items.push_back(token);
     return items;
 }
+
+namespace {
+
+// server.instance_id as set, checked (it lands unquoted in text log lines and in labels), or
+// "<host name>:<port>" ("<host name>-<pid>" when the port is chosen by the system).
+std::string resolveInstanceId(const ConfigStore& store, int port) {
+    const std::string configured = store.settings("server").getString("instance_id");
+    if (configured.empty()) {
+        std::string host = Poco::Environment::nodeName();
+        if (host.empty()) host = "keel";
+        return port != 0 ? host + ":" + std::to_string(port) : host + "-" + std::to_string(::getpid());
+    }
+    const bool valid = configured.size() <= 128 && std::all_of(configured.begin(), configured.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
+                                  c == '-';
+                       });
+    if (!valid) {
+        const auto entry = store.lookup("server.instance_id");
+        throw ConfigError("server.instance_id = \"" + configured + "\" (from " +
+                          (entry ? entry->source.description : std::string("default")) +
+                          "): expected letters, digits, '.', '_', ':' or '-', at most 128 characters");
+    }
+    return configured;
+}
+
+}  // namespace
 
 void declareHostSettings(ConfigStore& store) {
     using K = ConfigKey;
@@ -76,6 +106,10 @@ void declareHostSettings(ConfigStore& store) {
                     "On SIGTERM, how long /ready answers 503 while listeners still accept, so load balancers stop "
                     "sending traffic before connections are refused.")
             .range(0, kHour),
+        K::string("server.instance_id", "",
+                  "Name of this process in a fleet: in every log line, as the service.instance.id of exported "
+                  "spans and on keel_build_info. Empty: the host name and server.port (\"web-1:8080\"). Letters, "
+                  "digits and . _ : - only, at most 128."),
         K::boolean("admin.enabled", true, "Whether the admin listener runs."),
         K::string("admin.host", "127.0.0.1", "Address of the admin listener (loopback by default)."),
         K::integer("admin.port", 9090, "Port of the admin listener (0: any free port).").range(0, 65535),
@@ -244,6 +278,7 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.ioThreads = ioThreads != 0 ? ioThreads : std::max(1u, std::thread::hardware_concurrency());
     settings.shutdownTimeout = server.getDuration("shutdown_timeout");
     settings.shutdownDelay = server.getDuration("shutdown_delay");
+    settings.instanceId = resolveInstanceId(store, settings.publicListener.port);
     settings.httpClientCaFile = store.settings("http_client").getString("ca_file");
     settings.logLevel = log.getString("level");
     settings.logFormat = log.getString("format");

@@ -25,6 +25,7 @@ struct HostSettings {
     std::vector<std::string> adminAllowedOrigins;
     std::chrono::milliseconds shutdownTimeout{};
     std::chrono::milliseconds shutdownDelay{};
+    std::string instanceId;  // resolved: never empty
     std::string httpClientCaFile;
     std::string logLevel;
     std::string logFormat;

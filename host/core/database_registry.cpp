@@ -265,6 +265,22 @@ void DatabasePool::giveBack(IdleSession session) {
     closeAll(closing);
 }
 
+PooledConnection DatabasePool::openDedicated() {
+    try {
+        IdleSession own = openTracked();
+        auto close = [session = own.session]() mutable {
+            try {
+                session.close();
+            } catch (const Poco::Exception&) {
+                // Already broken: nothing left to close.
+            }
+        };
+        return PooledConnection(own.session, target_.dialect, std::move(close));
+    } catch (const Poco::Exception& error) {
+        throw DatabaseUnavailable("database " + name_ + " is unavailable: " + error.displayText());
+    }
+}
+
 int DatabasePool::inUse() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return borrowed_;

@@ -69,6 +69,7 @@ public:
     SqlDialect dialect() const override { return target_.dialect; }
     PooledConnection acquire(std::chrono::milliseconds wait) override;
     std::chrono::milliseconds acquireTimeout() const override { return settings_.acquireTimeout; }
+    PooledConnection openDedicated() override;
     int inUse() const;
     void setMetrics(PoolMetrics metrics);
 

@@ -11,19 +11,23 @@ namespace keel::host {
 
 class HostStateImpl final : public HostState {
 public:
-    explicit HostStateImpl(std::string version)
-        : version_(std::move(version)), startedAt_(std::chrono::system_clock::now()) {}
+    explicit HostStateImpl(std::string version, std::string instanceId = "")
+        : version_(std::move(version)),
+          instanceId_(std::move(instanceId)),
+          startedAt_(std::chrono::system_clock::now()) {}
 
     bool ready() const override { return ready_.load() && !draining_.load(); }
     bool draining() const override { return draining_.load(); }
     std::chrono::system_clock::time_point startedAt() const override { return startedAt_; }
     std::string version() const override { return version_; }
+    std::string instanceId() const override { return instanceId_; }
 
     void setReady(bool ready) { ready_.store(ready); }
     void beginDrain() { draining_.store(true); }
 
 private:
     std::string version_;
+    std::string instanceId_;
     std::chrono::system_clock::time_point startedAt_;
     std::atomic<bool> ready_{false};
     std::atomic<bool> draining_{false};

@@ -46,6 +46,11 @@ bool JournalSink::stderrIsJournal() {
     return expected == stream;
 }
 
+void JournalSink::setInstance(const std::string& instance) {
+    std::lock_guard<std::mutex> lock(base_sink<std::mutex>::mutex_);
+    instance_ = instance;
+}
+
 void JournalSink::sink_it_(const spdlog::details::log_msg& message) {
     const std::string logger(message.logger_name.data(), message.logger_name.size());
     std::vector<std::string> fields;
@@ -54,6 +59,7 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& message) {
     fields.push_back("SYSLOG_IDENTIFIER=keel");
     fields.push_back("KEEL_LOGGER=" + logger);
     if (logger.rfind("plugin.", 0) == 0) fields.push_back("KEEL_PLUGIN=" + logger.substr(7));
+    if (!instance_.empty()) fields.push_back("KEEL_INSTANCE=" + instance_);
     if (const RequestContext* context = currentRequestContext()) {
         if (!context->requestId.empty()) fields.push_back("REQUEST_ID=" + context->requestId);
         if (!context->traceId.empty()) fields.push_back("TRACE_ID=" + context->traceId);

@@ -1,5 +1,5 @@
 // A spdlog sink for journald: one entry per line with its priority and structured fields
-// (KEEL_LOGGER, KEEL_PLUGIN, REQUEST_ID, TRACE_ID, SPAN_ID) and no timestamp of our own, since
+// (KEEL_LOGGER, KEEL_PLUGIN, KEEL_INSTANCE, REQUEST_ID, TRACE_ID, SPAN_ID) and no timestamp of our own, since
 // the journal keeps one. spdlog 1.10's systemd_sink cannot add fields (docs/design-notes.md). Lives in
 // the host, never in a plugin.
 #pragma once
@@ -23,6 +23,8 @@ public:
     static int priority(spdlog::level::level_enum level);
     // True when standard error is the journal (JOURNAL_STREAM names its device and inode).
     static bool stderrIsJournal();
+    // Adds KEEL_INSTANCE=<instance> to every entry from now on.
+    void setInstance(const std::string& instance);
 
 protected:
     void sink_it_(const spdlog::details::log_msg& message) override;
@@ -30,6 +32,7 @@ protected:
 
 private:
     Sender sender_;
+    std::string instance_;  // guarded by base_sink's mutex
 };
 
 }  // namespace keel::host

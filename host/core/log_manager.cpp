@@ -118,7 +118,7 @@ constexpr const char* kAccessLoggerName = "access";
 // JSON members (json), so its fields stay fields.
 class LineFormatter final : public spdlog::formatter {
 public:
-    explicit LineFormatter(LogFormat format) : format_(format) {}
+    LineFormatter(LogFormat format, std::string instance) : format_(format), instance_(std::move(instance)) {}
 
     void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) override {
         const std::string text(message.payload.data(), message.payload.size());
@@ -141,6 +141,7 @@ public:
                 if (!context->traceId.empty()) line += ",\"trace_id\":\"" + context->traceId + "\"";
                 if (!context->spanId.empty()) line += ",\"span_id\":\"" + context->spanId + "\"";
             }
+            if (!instance_.empty()) line += ",\"instance\":\"" + escapeJson(instance_) + "\"";
             line += "}\n";
         } else {
             line = isoTime(message.time) + " " + level + " [" + logger + "] " + escapeLogText(text);
@@ -149,15 +150,19 @@ public:
                 if (!context->traceId.empty()) line += " trace_id=" + context->traceId;
                 if (!context->spanId.empty()) line += " span_id=" + context->spanId;
             }
+            if (!instance_.empty()) line += " instance=" + instance_;
             line += "\n";
         }
         out.append(line.data(), line.data() + line.size());
     }
 
-    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<LineFormatter>(format_); }
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<LineFormatter>(format_, instance_);
+    }
 
 private:
     LogFormat format_;
+    std::string instance_;
 };
 
 }  // namespace
@@ -198,10 +203,25 @@ void LogManager::configure(spdlog::level::level_enum level, LogFormat format) {
     std::lock_guard<std::mutex> lock(mutex_);
     level_ = level;
     format_ = format;
-    sink_->set_formatter(std::make_unique<LineFormatter>(format));
-    if (accessTarget_ != sink_) accessTarget_->set_formatter(std::make_unique<LineFormatter>(format));
+    sink_->set_formatter(std::make_unique<LineFormatter>(format, instance_));
+    if (accessTarget_ != sink_) accessTarget_->set_formatter(std::make_unique<LineFormatter>(format, instance_));
     for (auto& [name, logger] : loggers_) logger->set_level(level);
     if (access_) access_->set_level(level);
+}
+
+void LogManager::setInstance(const std::string& instance) {
+    spdlog::level::level_enum level;
+    LogFormat format;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        instance_ = instance;
+        level = level_;
+        format = format_;
+    }
+    for (const auto& sink : {sink_, accessTarget_}) {
+        if (auto journal = std::dynamic_pointer_cast<JournalSink>(sink)) journal->setInstance(instance);
+    }
+    configure(level, format);  // formatters carry the instance
 }
 
 LogFormat LogManager::format() const {

@@ -27,6 +27,8 @@ public:
     ~LogManager();
 
     void configure(spdlog::level::level_enum level, LogFormat format);
+    // server.instance_id, added to every line from now on ("" : none). Set once, at start.
+    void setInstance(const std::string& instance);
     LogFormat format() const;
     // Throws std::invalid_argument for an unknown name ("trace" ... "off").
     static spdlog::level::level_enum parseLevel(const std::string& name);
@@ -52,6 +54,7 @@ private:
     std::shared_ptr<AsyncLogSink> accessSink_;  // what the access logger writes to
     spdlog::level::level_enum level_ = spdlog::level::info;
     LogFormat format_ = LogFormat::Text;
+    std::string instance_;
     std::map<std::string, std::shared_ptr<spdlog::logger>> loggers_;
     std::shared_ptr<spdlog::logger> access_;
 };

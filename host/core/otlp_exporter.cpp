@@ -52,10 +52,11 @@ Poco::JSON::Object::Ptr keyValue(const std::string& key, const AttributeValue& v
 }  // namespace
 
 std::string OtlpExporter::encode(const std::vector<SpanData>& spans, const std::string& serviceName,
-                                 const std::string& serviceVersion) {
+                                 const std::string& serviceVersion, const std::string& instanceId) {
     Poco::JSON::Array::Ptr resourceAttributes = new Poco::JSON::Array();
     resourceAttributes->add(keyValue("service.name", serviceName));
     if (!serviceVersion.empty()) resourceAttributes->add(keyValue("service.version", serviceVersion));
+    if (!instanceId.empty()) resourceAttributes->add(keyValue("service.instance.id", instanceId));
     resourceAttributes->add(keyValue("telemetry.sdk.name", std::string("keel")));
     resourceAttributes->add(keyValue("telemetry.sdk.language", std::string("cpp")));
     Poco::JSON::Object::Ptr resource = new Poco::JSON::Object();
@@ -168,7 +169,7 @@ bool OtlpExporter::exportBatch(std::vector<SpanData> batch) {
         request.method = "POST";
         request.url = url_;
         request.headers.set("Content-Type", "application/json");
-        request.body = encode(batch, options_.serviceName, options_.serviceVersion);
+        request.body = encode(batch, options_.serviceName, options_.serviceVersion, options_.instanceId);
         const auto response = client_.send(request);
         if (response.status >= 200 && response.status < 300) return true;
         logger_->warn("trace export to {} answered {}; {} span(s) dropped", url_, response.status, count);

@@ -23,6 +23,7 @@ struct OtlpExporterOptions {
     std::string endpoint;  // "http://collector:4318" or a full ".../v1/traces" URL
     std::string serviceName = "keel";
     std::string serviceVersion;
+    std::string instanceId;  // service.instance.id
     std::size_t queueSize = 2048;
     std::size_t batchSize = 512;
     std::chrono::milliseconds exportInterval{1000};
@@ -42,7 +43,7 @@ public:
 
     // The OTLP/JSON request body for `spans` (public for tests).
     static std::string encode(const std::vector<SpanData>& spans, const std::string& serviceName,
-                              const std::string& serviceVersion);
+                              const std::string& serviceVersion, const std::string& instanceId = "");
     // endpoint + "/v1/traces" unless it already names that path.
     static std::string tracesUrl(const std::string& endpoint);
 

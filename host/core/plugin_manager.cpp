@@ -160,8 +160,10 @@ PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, 
       migrationRetrier_([this](const std::shared_ptr<LoadedPlugin>& plugin) { return completeDeferredStart(plugin); },
                         logger_) {
     hostMetrics_ = std::make_unique<PluginMetrics>("keel", registry_, metricOwnership_);
-    hostMetrics_->gauge("keel_build_info", "Build of the running keel: version and SDK ABI.", {})
-        .Add({{"version", hostState_.version()}, {"sdk_abi", std::to_string(KEEL_SDK_ABI_VERSION)}})
+    hostMetrics_->gauge("keel_build_info", "Build of the running keel: version, SDK ABI and server.instance_id.", {})
+        .Add({{"version", hostState_.version()},
+              {"sdk_abi", std::to_string(KEEL_SDK_ABI_VERSION)},
+              {"instance", hostState_.instanceId()}})
         .Set(1);
     pluginInfo_ = &hostMetrics_->gauge("keel_plugin_info", "Loaded plugins and their versions (value 1).", {});
     pluginLoads_ = &hostMetrics_->counter("keel_plugin_loads_total", "Plugin load attempts by result.", {});

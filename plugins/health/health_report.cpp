@@ -23,12 +23,14 @@ HealthStatus aggregateStatus(const std::vector<HealthCheckReport>& reports) {
 int httpStatusFor(HealthStatus status) { return status == HealthStatus::Fail ? 503 : 200; }
 
 std::string renderHealth(HealthStatus overall, const std::vector<HealthCheckReport>& reports,
-                         const std::string& version, HealthDetail detail) {
+                         const std::string& version, HealthDetail detail, const std::string& instanceId) {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("status", healthStatusName(overall));
     body.set("version", "1");
     body.set("releaseId", version);
     body.set("serviceId", "keel");
+    // Which process of a fleet answered (server.instance_id), for probes behind a balancer.
+    if (!instanceId.empty()) body.set("instanceId", instanceId);
     Poco::JSON::Object::Ptr checks = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     for (const auto& report : reports) {
         Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);

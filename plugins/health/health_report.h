@@ -21,7 +21,8 @@ enum class HealthDetail { Full, Public };
 
 // The application/health+json body.
 std::string renderHealth(HealthStatus overall, const std::vector<HealthCheckReport>& reports,
-                         const std::string& version, HealthDetail detail = HealthDetail::Full);
+                         const std::string& version, HealthDetail detail = HealthDetail::Full,
+                         const std::string& instanceId = "");
 
 // 200 for pass and warn, 503 for fail.
 int httpStatusFor(HealthStatus status);

@@ -74,7 +74,10 @@ private:
     void sendReports(const Request& request, Response& response, const std::vector<HealthCheckReport>& reports) const {
         const auto overall = aggregateStatus(reports);
         const auto detail = request.listener() == kAdminListener ? HealthDetail::Full : HealthDetail::Public;
-        response.send(httpStatusFor(overall), renderHealth(overall, reports, host_->version(), detail), kHealthJson);
+        // The instance id names a host: the admin listener shows it, the public one does not.
+        const std::string instance = detail == HealthDetail::Full ? host_->instanceId() : "";
+        response.send(httpStatusFor(overall), renderHealth(overall, reports, host_->version(), detail, instance),
+                      kHealthJson);
         response.setHeader("Cache-Control", "no-store");
     }
 

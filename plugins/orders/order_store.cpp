@@ -3,6 +3,8 @@
 
 #include <Poco/String.h>
 
+#include <algorithm>
+
 #include "order_json.h"
 
 namespace keel::plugins::orders {
@@ -220,6 +222,30 @@ std::optional<IdempotencyRecord> OrderStore::findIdempotency(const std::string& 
 std::vector<OutboxMessage> OrderStore::claimDue(std::int64_t nowMicros, std::int64_t leaseUntilMicros,
                                                 int limit) {
     auto connection = database_.acquire(database_.acquireTimeout());
+    if (database_.dialect() == SqlDialect::PostgreSQL) {
+        // One statement, so one short transaction: the due rows no other instance is claiming at
+        // this moment (SKIP LOCKED) are locked and leased together. A row another instance leased
+        // since our snapshot is re-checked after its lock and left out (no longer due).
+        const auto rows = query(connection,
+                                "UPDATE order_outbox o SET next_attempt_at_us = $1, attempts = o.attempts + 1 FROM "
+                                "(SELECT id FROM order_outbox WHERE delivered_at_us IS NULL AND next_attempt_at_us <= "
+                                "$2 ORDER BY created_at_us LIMIT " +
+                                    std::to_string(limit) +
+                                    " FOR UPDATE SKIP LOCKED) due WHERE o.id = due.id RETURNING o.id, o.topic, "
+                                    "o.payload, o.created_at_us, o.attempts",
+                                {leaseUntilMicros, nowMicros});
+        std::vector<OutboxMessage> claimed;
+        for (std::size_t row = 0; row < rows.size(); ++row) {
+            claimed.push_back(OutboxMessage{rows.string(row, 0), rows.string(row, 1), rows.string(row, 2),
+                                            rows.integer(row, 3), static_cast<std::int32_t>(rows.integer(row, 4))});
+        }
+        // RETURNING has no order: oldest first, as the batch was chosen.
+        std::sort(claimed.begin(), claimed.end(), [](const OutboxMessage& a, const OutboxMessage& b) {
+            return a.createdAtMicros < b.createdAtMicros;
+        });
+        return claimed;
+    }
+    // SQLite (one instance per file): select, then claim each row with a conditional update.
     const auto due = query(connection,
                            "SELECT id, topic, payload, created_at_us, attempts FROM order_outbox WHERE delivered_at_us "
                            "IS NULL AND next_attempt_at_us <= $1 ORDER BY created_at_us LIMIT " +

@@ -78,8 +78,9 @@ public:
     OrderPage list(const std::string& userId, int limit, const std::optional<PageCursor>& after);
     std::optional<IdempotencyRecord> findIdempotency(const std::string& key, std::int64_t nowMicros);
 
-    // Claims up to `limit` due outbox messages by moving their next attempt to `leaseUntil`
-    // (a conditional update, so two hosts never deliver the same claim).
+    // Claims up to `limit` due outbox messages by moving their next attempt to `leaseUntil`, so
+    // no other instance delivers them until the lease ends (PostgreSQL: one UPDATE over a
+    // FOR UPDATE SKIP LOCKED selection; SQLite: a conditional update per row).
     std::vector<OutboxMessage> claimDue(std::int64_t nowMicros, std::int64_t leaseUntilMicros, int limit);
     void markDelivered(const std::string& id, std::int64_t nowMicros);
     void markFailed(const std::string& id, std::int64_t nextAttemptMicros, const std::string& error);

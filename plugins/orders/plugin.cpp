@@ -4,6 +4,7 @@
 #include <keel/plugin.h>
 
 #include "inventory_client.h"
+#include "maintenance_lease.h"
 #include "migrations.h"
 #include "openapi.h"
 #include "order_store.h"
@@ -26,6 +27,7 @@ public:
         registrar.addMigrations("default", {Migration{1, "001_create_orders.sql", generated::kCreateOrders,
                                                       generated::kCreateOrders}});
         store_ = std::make_unique<OrderStore>(database);
+        lease_ = std::make_unique<MaintenanceLease>(database, kMaintenanceLockKey, logger_);
 
         auto& metrics = registrar.metrics();
         metrics_.created = &metrics.counter("orders_created_total", "Orders stored.").Add({});
@@ -71,7 +73,14 @@ public:
     }
 
 private:
+    // The advisory lock id of the purges ("KEELORDR"), shared by every instance on the database.
+    static constexpr std::int64_t kMaintenanceLockKey = 0x4B45454C4F524452;
+
     void purge() {
+        if (!lease_->hold()) {
+            logger_->debug("maintenance skipped: another instance holds the maintenance lease");
+            return;
+        }
         const auto now = nowMicros();
         const auto retention = std::chrono::duration_cast<std::chrono::microseconds>(settings_.outboxRetention).count();
         int keys = 0;
@@ -84,12 +93,14 @@ private:
             delivered += purgedOutbox;
             if (purgedKeys < settings_.maintenanceBatch && purgedOutbox < settings_.maintenanceBatch) break;
         }
-        if (keys + delivered > 0) logger_->info("purged {} idempotency keys and {} delivered notifications", keys, delivered);
+        // One line per run across the fleet (only the lease holder runs): operators see it happen.
+        logger_->info("maintenance run: purged {} idempotency keys and {} delivered notifications", keys, delivered);
     }
 
     OrdersSettings settings_;
     std::shared_ptr<spdlog::logger> logger_;
     std::unique_ptr<OrderStore> store_;
+    std::unique_ptr<MaintenanceLease> lease_;
     OrdersMetrics metrics_;
     prometheus::Family<prometheus::Counter>* deliveries_ = nullptr;
     prometheus::Gauge* backlog_ = nullptr;

@@ -21,6 +21,7 @@ KEEL_DEB_PACKAGES=(
     systemd                                            # systemd-analyze, to verify the unit
     lintian dpkg-dev fakeroot                          # build and check the Debian packages
     clang libclang-rt-14-dev                           # libFuzzer and its sanitizer runtimes (scripts/test --fuzz)
+    nginx-light redis-server sqlite3                   # the fleet: a balancer, a shared rate limit, SQLite backups
 )
 
 keel_log() { printf 'keel: %s\n' "$*" >&2; }

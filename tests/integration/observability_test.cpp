@@ -193,5 +193,40 @@ TEST(Observability, LogLinesOfATracedRequestCarryItsTraceId) {
     EXPECT_EQ(tagged, 2) << output;
 }
 
+// server.instance_id tells the processes of a fleet apart: every log line (JSON and text), the
+// resource of every exported span, keel_build_info and the admin /health carry it.
+TEST(Observability, EveryLogLineSpanAndBuildInfoNameTheInstance) {
+    RecordingHttpServer collector;
+    KeelProcess keel(observed({"--define", "tracing.endpoint=" + collector.url(), "--define", "tracing.sample_rate=1",
+                               "--define", "server.instance_id=orders-7", "--define", "log.format=json"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/log").status, 200);
+    const auto metrics = httpRequest(keel.adminPort(), "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("keel_build_info{instance=\"orders-7\","), std::string::npos) << metrics;
+    const auto health = httpRequest(keel.adminPort(), "GET", "/health").body;
+    EXPECT_NE(health.find(R"("instanceId":"orders-7")"), std::string::npos) << health;
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/health").body.find("orders-7"), std::string::npos)
+        << "the public listener does not name the host";
+    EXPECT_TRUE(eventually([&] { return !spansOf(collector).empty(); }));
+    keel.signal(SIGTERM);
+    ASSERT_EQ(keel.waitForExit(), 0);
+    for (const auto& span : spansOf(collector)) EXPECT_EQ(span.resource.at("service.instance.id"), "orders-7");
+    std::istringstream lines(keel.output());
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+        EXPECT_NE(line.find(R"(,"instance":"orders-7"})"), std::string::npos) << line;
+    }
+    EXPECT_GT(count, 5);
+
+    // Unset: the host name and the port; a value that would break a log line is refused.
+    KeelProcess text(observed({"--define", "log.format=text"}));
+    ASSERT_TRUE(text.waitUntilLive()) << text.output();
+    const std::string expected = "instance=" + shellOutput("hostname") + ":" + std::to_string(text.publicPort());
+    EXPECT_NE(text.output().find(expected), std::string::npos) << text.output();
+    const auto [bad, message] = runKeel({"--define", "server.instance_id=web 1", "--check-config"});
+    EXPECT_EQ(bad, 78) << message;
+    EXPECT_NE(message.find("server.instance_id = \"web 1\" (from --define"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace keel::testing

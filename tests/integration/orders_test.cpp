@@ -376,7 +376,7 @@ TEST_P(OrdersTest, ThePoolVariablesShowInPgStatActivityUnderLoad) {
     }
     stop = true;
     for (auto& thread : load) thread.join();
-    EXPECT_GT(samples, 5);
+    EXPECT_GE(samples, 3);
     EXPECT_GT(oldest, 0.0) << "no keel connection was seen";
     EXPECT_LT(oldest, 3.5) << "a connection outlived DATABASE_CONN_LIFE=2s by more than a request";
     EXPECT_GE(most, 2) << "six clients should keep more than one connection busy";

@@ -78,6 +78,10 @@ public:
     virtual PooledConnection acquire(std::chrono::milliseconds wait) = 0;
     // The configured wait for acquire() (database.acquire_timeout).
     virtual std::chrono::milliseconds acquireTimeout() const = 0;
+    // A connection of its own, outside the pool: not counted in max_conns, never aged out, closed
+    // when the returned object goes. For state that lives as long as a connection (a PostgreSQL
+    // session advisory lock held as a lease). Throws DatabaseUnavailable.
+    virtual PooledConnection openDedicated() = 0;
 };
 
 // --- Statements prepared once per connection (the fast path) -----------------------------------

@@ -64,6 +64,8 @@ public:
     virtual bool draining() const = 0;
     virtual std::chrono::system_clock::time_point startedAt() const = 0;
     virtual std::string version() const = 0;
+    // server.instance_id: tells this process from the others of a fleet (logs, spans, metrics).
+    virtual std::string instanceId() const = 0;
 };
 
 }  // namespace keel

@@ -79,10 +79,11 @@ TEST(HttpStatusFor, AnswersOkForPassAndWarnAndServiceUnavailableForFail) {
 // --- renderHealth ---------------------------------------------------------------------------
 
 TEST(RenderHealth, WritesTheOverallStatusAndRelease) {
-    const auto body = parse(renderHealth(HealthStatus::Warn, {}, "1.2.3"));
+    const auto body = parse(renderHealth(HealthStatus::Warn, {}, "1.2.3", HealthDetail::Full, "web-1:8080"));
     EXPECT_EQ(body->getValue<std::string>("status"), "warn");
     EXPECT_EQ(body->getValue<std::string>("releaseId"), "1.2.3");
     EXPECT_EQ(body->getValue<std::string>("serviceId"), "keel");
+    EXPECT_EQ(body->getValue<std::string>("instanceId"), "web-1:8080");
     ASSERT_TRUE(body->getObject("checks"));
     EXPECT_EQ(body->getObject("checks")->size(), 0u);
 }

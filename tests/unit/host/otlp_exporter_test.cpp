@@ -32,12 +32,14 @@ SpanData sampleSpan(const std::string& name) {
 }
 
 TEST(OtlpEncoding, UsesOtlpJsonFieldNamesHexIdsAndStringNanos) {
-    const std::string json = OtlpExporter::encode({sampleSpan("GET /x")}, "keel-test", "1.2.3");
+    const std::string json = OtlpExporter::encode({sampleSpan("GET /x")}, "keel-test", "1.2.3", "node-1:8080");
     auto root = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
     auto resourceSpans = root->getArray("resourceSpans")->getObject(0);
     auto resourceAttributes = resourceSpans->getObject("resource")->getArray("attributes");
     EXPECT_EQ(resourceAttributes->getObject(0)->getValue<std::string>("key"), "service.name");
     EXPECT_EQ(resourceAttributes->getObject(0)->getObject("value")->getValue<std::string>("stringValue"), "keel-test");
+    EXPECT_EQ(resourceAttributes->getObject(2)->getValue<std::string>("key"), "service.instance.id");
+    EXPECT_EQ(resourceAttributes->getObject(2)->getObject("value")->getValue<std::string>("stringValue"), "node-1:8080");
     auto span = resourceSpans->getArray("scopeSpans")->getObject(0)->getArray("spans")->getObject(0);
     EXPECT_EQ(span->getValue<std::string>("traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
     EXPECT_EQ(span->getValue<std::string>("spanId"), "00f067aa0ba902b7");
