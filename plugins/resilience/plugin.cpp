@@ -39,7 +39,7 @@ public:
 
         const auto rateLimit = readRateLimit(settings);
         if (rateLimit.enabled()) {
-            rateLimiter_ = std::make_unique<RateLimitMiddleware>(rateLimit, time_, *metrics_);
+            rateLimiter_ = std::make_unique<RateLimitMiddleware>(rateLimit, time_, *metrics_, registrar.logger());
             registrar.addMiddleware({"rate-limit", kRateLimitOrder,
                                      [this](Request& request, Response& response, const Next& next) {
                                          rateLimiter_->handle(request, response, next);

@@ -3,6 +3,8 @@
 // RATE_LIMIT_RPS -> rate_limit.rps (the host's alias table).
 #include "policy_config.h"
 
+#include "redis_rate_limiter.h"
+
 #include <Poco/StringTokenizer.h>
 
 #include <sstream>
@@ -135,6 +137,18 @@ void declareRateLimit(Registrar& registrar) {
     registrar.declare(K::string("rate_limit.exempt_routes", "/health,/ready,/live,/metrics",
                                 "Route patterns never limited, comma-separated."));
     registrar.declare(K::string("rate_limit.listeners", "public", "Listeners the limiter guards, comma-separated."));
+    registrar.declare(K::string("rate_limit.redis_url", "",
+                                "Share the limits across instances through Redis: redis://[:password@]host[:port][/db]. "
+                                "Empty: each instance limits on its own (a fleet of N lets N times the limits through).")
+                          .secretValue());
+    registrar.declare(K::string("rate_limit.redis_failure", "open",
+                                "When Redis does not answer: open lets requests through unlimited, closed answers 503.")
+                          .oneOf({"open", "closed"}));
+    registrar.declare(K::duration("rate_limit.redis_timeout", "100ms",
+                                  "Longest wait for Redis (connect or answer) before redis_failure applies.")
+                          .range(1, 10000));
+    registrar.declare(K::string("rate_limit.redis_key_prefix", "keel:rate_limit:",
+                                "Prefix of the Redis keys holding the buckets (one per fleet sharing a Redis)."));
 }
 
 RateLimitSettings readRateLimit(const Settings& settings) {
@@ -153,6 +167,18 @@ RateLimitSettings readRateLimit(const Settings& settings) {
     }
     limit.exemptRoutes = splitList(settings.getString("rate_limit.exempt_routes"));
     limit.listeners = splitList(settings.getString("rate_limit.listeners"));
+    limit.redisUrl = settings.getString("rate_limit.redis_url");
+    if (!limit.redisUrl.empty()) {
+        try {
+            RedisTarget::parse(limit.redisUrl);
+        } catch (const std::invalid_argument& error) {
+            throw ConfigError("resilience.rate_limit.redis_url = \"" + redactSecrets(limit.redisUrl) +
+                              "\": " + error.what());
+        }
+    }
+    limit.redisFailOpen = settings.getString("rate_limit.redis_failure") == "open";
+    limit.redisTimeout = settings.getDuration("rate_limit.redis_timeout");
+    limit.redisKeyPrefix = settings.getString("rate_limit.redis_key_prefix");
     return limit;
 }
 

@@ -31,6 +31,11 @@ struct RateLimitSettings {
     std::string key;  // "remote_address" or "header:<Name>"
     std::vector<std::string> exemptRoutes;
     std::vector<std::string> listeners;
+    // Shared through Redis when set (redis://[:password@]host[:port][/db]); else per instance.
+    std::string redisUrl;
+    bool redisFailOpen = true;  // redis_failure: open lets requests through, closed answers 503
+    std::chrono::milliseconds redisTimeout{100};
+    std::string redisKeyPrefix;
     bool enabled() const { return limits.rate > 0 || limits.perKeyRate > 0; }
 };
 

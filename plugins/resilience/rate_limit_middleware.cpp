@@ -7,11 +7,17 @@
 
 namespace keel::plugins::resilience {
 
-RateLimitMiddleware::RateLimitMiddleware(RateLimitSettings settings, const TimeSource& time, ResilienceMetrics& metrics)
+RateLimitMiddleware::RateLimitMiddleware(RateLimitSettings settings, const TimeSource& time, ResilienceMetrics& metrics,
+                                         std::shared_ptr<spdlog::logger> logger)
     : settings_(std::move(settings)),
       exempt_(settings_.exemptRoutes.begin(), settings_.exemptRoutes.end()),
       limiter_(settings_.limits, time),
-      metrics_(metrics) {
+      metrics_(metrics),
+      logger_(std::move(logger)) {
+    if (!settings_.redisUrl.empty()) {
+        shared_ = std::make_unique<RedisRateLimiter>(RedisTarget::parse(settings_.redisUrl), settings_.limits,
+                                                     settings_.redisKeyPrefix, settings_.redisTimeout);
+    }
     // The advertised quota is the tighter configured one: per client when set, else global.
     const bool perKey = settings_.limits.perKeyRate > 0;
     const double rate = perKey ? settings_.limits.perKeyRate : settings_.limits.rate;
@@ -30,12 +36,42 @@ std::string RateLimitMiddleware::clientKey(const Request& request, const std::st
     return colon == std::string::npos ? remote : remote.substr(0, colon);
 }
 
+std::optional<TokenBucket::Decision> RateLimitMiddleware::decide(const std::string& key) {
+    if (!shared_) return limiter_.admit(key);
+    std::string error;
+    auto decision = shared_->admit(key, error);
+    if (decision) return decision;
+    const std::string mode = settings_.redisFailOpen ? "open" : "closed";
+    metrics_.redisErrors(mode).Increment();
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    auto last = lastRedisWarning_.load();
+    if (logger_ && now - last >= 10 && lastRedisWarning_.compare_exchange_strong(last, now)) {
+        logger_->warn("shared rate limit: Redis failed ({}); requests are {} meanwhile", error,
+                      settings_.redisFailOpen ? "let through unlimited (redis_failure = open)"
+                                              : "refused with 503 (redis_failure = closed)");
+    }
+    return std::nullopt;
+}
+
 void RateLimitMiddleware::handle(Request& request, Response& response, const Next& next) {
     if (exempt_.count(request.routePattern()) != 0) {
         next();
         return;
     }
-    const auto decision = limiter_.admit(clientKey(request, settings_.key));
+    const auto decided = decide(clientKey(request, settings_.key));
+    if (!decided) {
+        if (settings_.redisFailOpen) {
+            next();  // unlimited while Redis is away, as configured
+            return;
+        }
+        writeProblem(response, Problem::of(503, "Service Unavailable",
+                                           "the shared rate limit cannot be checked; retry shortly"));
+        response.setHeader("Retry-After", "1");
+        return;
+    }
+    const auto& decision = *decided;
     const double rate = settings_.limits.perKeyRate > 0 ? settings_.limits.perKeyRate : settings_.limits.rate;
     const double burst = settings_.limits.perKeyRate > 0 ? settings_.limits.perKeyBurst : settings_.limits.burst;
     if (!decision.allowed) {

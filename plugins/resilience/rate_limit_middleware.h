@@ -2,12 +2,17 @@
 // the IETF draft RateLimit-Policy / RateLimit headers beyond the limit; exempt routes pass.
 #pragma once
 
+#include <spdlog/logger.h>
+
+#include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 
 #include <keel/registrar.h>
 
 #include "policy_config.h"
+#include "redis_rate_limiter.h"
 #include "resilience_metrics.h"
 #include "token_bucket.h"
 
@@ -17,7 +22,9 @@ inline constexpr int kRateLimitOrder = 200;
 
 class RateLimitMiddleware {
 public:
-    RateLimitMiddleware(RateLimitSettings settings, const TimeSource& time, ResilienceMetrics& metrics);
+    // `logger` reports a failing Redis (at most one line per 10 s); null: silent.
+    RateLimitMiddleware(RateLimitSettings settings, const TimeSource& time, ResilienceMetrics& metrics,
+                        std::shared_ptr<spdlog::logger> logger = nullptr);
     void handle(Request& request, Response& response, const Next& next);
     // The client key of `request` under `keySetting` (remote_address drops the port).
     static std::string clientKey(const Request& request, const std::string& keySetting);
@@ -27,8 +34,14 @@ public:
 private:
     RateLimitSettings settings_;
     std::set<std::string> exempt_;
+    // The decision for `key`: from Redis when shared, else local; nullopt when Redis failed.
+    std::optional<TokenBucket::Decision> decide(const std::string& key);
+
     RateLimiter limiter_;
+    std::unique_ptr<RedisRateLimiter> shared_;  // set with redis_url
     ResilienceMetrics& metrics_;
+    std::shared_ptr<spdlog::logger> logger_;
+    std::atomic<std::int64_t> lastRedisWarning_{0};  // steady-clock seconds
     std::string policyHeader_;
 };
 

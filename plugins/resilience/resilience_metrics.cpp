@@ -27,7 +27,10 @@ ResilienceMetrics::ResilienceMetrics(Metrics& metrics)
                                        "Retries refused because the retry budget was spent.")),
       bulkheadInUse_(metrics.gauge("keel_bulkhead_in_use", "Calls holding a bulkhead slot.")),
       bulkheadRejections_(metrics.counter("keel_bulkhead_rejections_total", "Calls rejected by a full bulkhead.")),
-      rateLimited_(metrics.counter("keel_rate_limited_requests_total", "Requests answered 429 by the rate limiter.")) {}
+      rateLimited_(metrics.counter("keel_rate_limited_requests_total", "Requests answered 429 by the rate limiter.")),
+      redisErrors_(metrics.counter("keel_rate_limit_redis_errors_total",
+                                   "Requests the shared rate limit decided without Redis (error or timeout), by the "
+                                   "redis_failure mode applied.")) {}
 
 PipelineMetrics ResilienceMetrics::forPipeline(const std::string& name) {
     PipelineMetrics metrics;
@@ -43,6 +46,10 @@ PipelineMetrics ResilienceMetrics::forPipeline(const std::string& name) {
 
 prometheus::Counter& ResilienceMetrics::rateLimited(const std::string& listener) {
     return rateLimited_.Add({{"listener", listener}});
+}
+
+prometheus::Counter& ResilienceMetrics::redisErrors(const std::string& mode) {
+    return redisErrors_.Add({{"mode", mode}});
 }
 
 }  // namespace keel::plugins::resilience

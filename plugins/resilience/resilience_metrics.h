@@ -27,6 +27,8 @@ public:
     explicit ResilienceMetrics(Metrics& metrics);
     PipelineMetrics forPipeline(const std::string& name);
     prometheus::Counter& rateLimited(const std::string& listener);
+    // Requests decided without Redis (it failed or timed out), by the redis_failure applied.
+    prometheus::Counter& redisErrors(const std::string& mode);
 
 private:
     prometheus::Family<prometheus::Gauge>& breakerState_;
@@ -36,6 +38,7 @@ private:
     prometheus::Family<prometheus::Gauge>& bulkheadInUse_;
     prometheus::Family<prometheus::Counter>& bulkheadRejections_;
     prometheus::Family<prometheus::Counter>& rateLimited_;
+    prometheus::Family<prometheus::Counter>& redisErrors_;
 };
 
 }  // namespace keel::plugins::resilience

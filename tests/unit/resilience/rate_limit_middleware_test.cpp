@@ -78,5 +78,50 @@ TEST_F(RateLimitTest, KeysClientsByAddressWithoutPortOrByAHeader) {
     EXPECT_EQ(call(middleware, "/x", "10.0.0.2:1").status(), 200);
 }
 
+TEST(RedisTarget, ReadsHostPortPasswordAndDatabase) {
+    const auto plain = RedisTarget::parse("redis://cache.internal");
+    EXPECT_EQ(plain.host, "cache.internal");
+    EXPECT_EQ(plain.port, 6379);
+    EXPECT_EQ(plain.password, "");
+    EXPECT_EQ(plain.database, 0);
+    const auto full = RedisTarget::parse("redis://:s3cret@127.0.0.1:6380/2");
+    EXPECT_EQ(full.host, "127.0.0.1");
+    EXPECT_EQ(full.port, 6380);
+    EXPECT_EQ(full.password, "s3cret");
+    EXPECT_EQ(full.database, 2);
+}
+
+TEST(RedisTarget, RefusesOtherSchemesMissingHostsAndBadDatabasesWithoutShowingThePassword) {
+    for (const std::string url : {"http://:s3cret@host:6379", "redis://:s3cret@/0", "redis://:s3cret@host/db"}) {
+        try {
+            RedisTarget::parse(url);
+            ADD_FAILURE() << url << " was accepted";
+        } catch (const std::invalid_argument& error) {
+            EXPECT_EQ(std::string(error.what()).find("s3cret"), std::string::npos) << error.what();
+        }
+    }
+}
+
+// Redis unreachable (nothing listens on the port): open lets the request through, closed answers
+// 503, and both are counted by mode. The second call does not even try (Redis rests a second).
+TEST_F(RateLimitTest, AnUnreachableRedisIsDecidedByRedisFailure) {
+    for (const bool open : {true, false}) {
+        auto shared = settings(1, 1);
+        shared.redisUrl = "redis://127.0.0.1:1";
+        shared.redisFailOpen = open;
+        shared.redisTimeout = std::chrono::milliseconds(200);
+        shared.redisKeyPrefix = "test:";
+        RateLimitMiddleware middleware(shared, time, metrics);
+        for (int i = 0; i < 3; ++i) {
+            const auto response = call(middleware, "/x");
+            EXPECT_EQ(response.status(), open ? 200 : 503);
+            if (!open) {
+                EXPECT_EQ(response.headers().get("Retry-After").value_or(""), "1");
+            }
+        }
+        EXPECT_EQ(metrics.redisErrors(open ? "open" : "closed").Value(), 3);
+    }
+}
+
 }  // namespace
 }  // namespace keel::plugins::resilience
