@@ -1,21 +1,19 @@
-// The keel executable: command line, configuration, listeners, plugins and the shutdown
-// sequence, on top of Poco's ServerApplication (daemon, pid file and option handling).
+// The keel executable's command line on top of Poco's ServerApplication (daemon, pid file and
+// option handling): reports (command_reports.h) or a running host (host_runtime.h).
 #pragma once
 
 #include <Poco/Util/ServerApplication.h>
 
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "command_reports.h"
+
 namespace keel::host {
 
-class AdminToken;
-
 class ConfigStore;
-class LogManager;
-class PluginManager;
-class HttpServer;
+struct HostSettings;
 
 class KeelApplication final : public Poco::Util::ServerApplication {
 public:
@@ -31,11 +29,11 @@ private:
     void loadConfiguration(ConfigStore& store) const;
     // Only the file layers (main file and conf.d), as SIGHUP re-reads them.
     void loadConfigurationFiles(ConfigStore& store) const;
-    // SIGHUP: re-read files; apply log settings, the plugin set and plugin configuration live;
-    // report what needs a restart; keep everything as it was when the files are invalid.
-    void reconfigure(ConfigStore& store, LogManager& logs, PluginManager& plugins,
-                     std::vector<std::unique_ptr<HttpServer>>& listeners, AdminToken* adminToken);
-    int checkOrPrintConfig(ConfigStore& store);
+    int printHelp();
+    // --config-reference, --print-config or --check-config, when one was given.
+    std::optional<ConfigReport> requestedReport() const;
+    // Runs the host until SIGTERM or SIGINT; returns the exit code.
+    int serve(ConfigStore& store, const HostSettings& settings);
 
     std::string configFile_;
     std::vector<std::pair<std::string, std::string>> defines_;

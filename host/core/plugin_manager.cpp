@@ -1,5 +1,6 @@
-// Plugin lifecycles: dependency order, the registrar and context plugins see, and unloading that
-// waits for the last request on the old code before the library is closed.
+// Plugin lifecycles: loading in dependency order (dependency_graph.h), configure and start with
+// the registrar and context plugins see (managed_registrar.h), reloading and unloading that wait
+// for the last request on the old code before the library is closed.
 #include "plugin_manager.h"
 
 #include <Poco/File.h>
@@ -13,6 +14,8 @@
 #include <thread>
 
 #include "core_middleware.h"
+#include "dependency_graph.h"
+#include "managed_registrar.h"
 
 namespace keel::host {
 
@@ -28,115 +31,14 @@ std::string describeRoute(const Route& route) {
     return route.method + " " + route.pattern + " (" + listeners + ")";
 }
 
-// Records a plugin's registrations during configure().
-Database& databaseOf(DatabaseRegistry* databases, const std::string& name) {
-    if (databases == nullptr) throw std::runtime_error("this host has no database pools");
-    return databases->get(name);
+// Name and requirements of each plugin, in the given order.
+RequirementList requirementsOf(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) {
+    RequirementList list;
+    for (const auto& plugin : plugins) list.emplace_back(plugin->name(), plugin->library->requirements());
+    return list;
 }
 
-class ManagedRegistrar final : public Registrar {
-public:
-    ManagedRegistrar(LoadedPlugin& plugin, ConfigStore& config, const std::vector<std::string>& listeners,
-                     DatabaseRegistry* databases)
-        : plugin_(plugin), config_(config), listeners_(listeners), databases_(databases) {}
-
-    void declare(ConfigKey key) override {
-        if (key.name.empty()) throw std::invalid_argument("a configuration key needs a name");
-        const std::string fullName = plugin_.name() + "." + key.name;
-        config_.declare(plugin_.name(), fullName, std::move(key));
-    }
-    const Settings& settings() override {
-        plugin_.settings = config_.settings(plugin_.name());
-        return plugin_.settings;
-    }
-    Route& addRoute(Route route) override {
-        if (!route.handler) throw std::invalid_argument("route " + route.method + " " + route.pattern + " has no handler");
-        checkListeners(route.listeners, "route " + route.pattern);
-        plugin_.contributions.routes.push_back(std::move(route));
-        return plugin_.contributions.routes.back();
-    }
-    void addMiddleware(Middleware middleware) override {
-        if (middleware.order < kFirstPluginMiddlewareOrder) {
-            throw std::invalid_argument("middleware " + middleware.name + " has order " +
-                                        std::to_string(middleware.order) + "; plugin middleware must use " +
-                                        std::to_string(kFirstPluginMiddlewareOrder) +
-                                        " or above (lower orders belong to the host)");
-        }
-        if (!middleware.run) throw std::invalid_argument("middleware " + middleware.name + " has no function");
-        checkListeners(middleware.listeners, "middleware " + middleware.name);
-        plugin_.contributions.middleware.push_back(std::move(middleware));
-    }
-    void addPeriodicTask(PeriodicTask task) override {
-        if (task.interval.count() <= 0) throw std::invalid_argument("periodic task " + task.name + " needs an interval > 0");
-        if (!task.run) throw std::invalid_argument("periodic task " + task.name + " has no function");
-        plugin_.contributions.periodicTasks.push_back(std::move(task));
-    }
-    void addLongRunningTask(LongRunningTask task) override {
-        if (!task.run) throw std::invalid_argument("task " + task.name + " has no function");
-        plugin_.contributions.longRunningTasks.push_back(std::move(task));
-    }
-    void addHealthCheck(HealthCheck check) override {
-        if (check.name.empty() || !check.run) throw std::invalid_argument("a health check needs a name and a function");
-        if (check.timeout.count() <= 0) throw std::invalid_argument("health check " + check.name + " needs a timeout > 0");
-        for (const auto& existing : plugin_.contributions.healthChecks) {
-            if (existing.name == check.name) throw std::invalid_argument("health check " + check.name + " is registered twice");
-        }
-        plugin_.contributions.healthChecks.push_back(std::move(check));
-    }
-    Metrics& metrics() override { return *plugin_.metrics; }
-    std::shared_ptr<spdlog::logger> logger() override { return plugin_.logger; }
-    Database& database(const std::string& name) override { return databaseOf(databases_, name); }
-    void addMigrations(const std::string& database, std::vector<Migration> migrations) override {
-        for (const auto& migration : migrations) {
-            if (migration.version <= 0) throw std::invalid_argument("migration " + migration.name + " needs a version > 0");
-        }
-        plugin_.contributions.migrations.emplace_back(database, std::move(migrations));
-    }
-    void provideService(const std::string& name, const std::string& interfaceId,
-                        std::shared_ptr<void> service) override {
-        if (!service) throw std::invalid_argument("service " + name + " is null");
-        if (!plugin_.contributions.services.emplace(name, ServiceEntry{interfaceId, std::move(service)}).second) {
-            throw std::invalid_argument("service " + name + " is provided twice");
-        }
-    }
-
-private:
-    void checkListeners(const std::vector<std::string>& listeners, const std::string& what) const {
-        for (const auto& listener : listeners) {
-            if (std::find(listeners_.begin(), listeners_.end(), listener) == listeners_.end()) {
-                throw std::invalid_argument(what + " names an unknown listener '" + listener + "'");
-            }
-        }
-    }
-
-    LoadedPlugin& plugin_;
-    ConfigStore& config_;
-    const std::vector<std::string>& listeners_;
-    DatabaseRegistry* databases_;
-};
-
 }  // namespace
-
-// What start() receives.
-class ManagedPluginContext final : public Context {
-public:
-    ManagedPluginContext(LoadedPlugin& plugin, PluginManager& manager) : plugin_(plugin), manager_(manager) {}
-
-    const Settings& settings() const override { return plugin_.settings; }
-    std::shared_ptr<spdlog::logger> logger() const override { return plugin_.logger; }
-    HealthChecks& healthChecks() override { return manager_; }
-    const HostState& hostState() const override { return manager_.hostState_; }
-    const Features& features() const override { return *manager_.features_; }
-    std::vector<prometheus::MetricFamily> collectMetrics() const override { return manager_.collectMetrics(); }
-    Database& database(const std::string& name) override { return databaseOf(manager_.options_.databases, name); }
-    std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) override {
-        return manager_.findService(name, interfaceId);
-    }
-
-private:
-    LoadedPlugin& plugin_;
-    PluginManager& manager_;
-};
 
 std::string pluginNameOf(const std::string& entry) {
     return entry.find('/') == std::string::npos ? entry : Poco::Path(entry).getBaseName();
@@ -412,29 +314,15 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
             }
         }
     }
-    std::vector<std::string> order;
-    std::map<std::string, int> mark;  // 0 new, 1 visiting, 2 done
-    std::vector<std::string> path;
-    std::function<void(const std::string&)> visit = [&](const std::string& name) {
-        if (mark[name] == 2 || libraries.count(name) == 0) return;
-        if (mark[name] == 1) {
-            const auto start = std::find(path.begin(), path.end(), name);
-            std::string cycle;
-            for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
-            cycle += name;
-            for (auto it = start; it != path.end(); ++it) {
-                report.failed[*it] = "plugin " + *it + " is part of a dependency cycle: " + cycle;
-            }
-            return;
-        }
-        mark[name] = 1;
-        path.push_back(name);
-        for (const auto& requirement : libraries[name]->requirements()) visit(requirement);
-        path.pop_back();
-        mark[name] = 2;
-        order.push_back(name);
-    };
-    for (const auto& name : pluginNames) visit(name);
+    RequirementList opened;
+    for (const auto& name : pluginNames) {
+        if (libraries.count(name) != 0) opened.emplace_back(name, libraries[name]->requirements());
+    }
+    const StartOrder plan = startOrder(opened);
+    for (const auto& [name, cycle] : plan.cycles) {
+        report.failed[name] = "plugin " + name + " is part of a dependency cycle: " + cycle;
+    }
+    const std::vector<std::string>& order = plan.order;
 
     for (const auto& name : order) {
         if (report.failed.count(name) != 0) continue;
@@ -501,19 +389,11 @@ std::string PluginManager::load(const std::string& nameOrPath) {
 
 void PluginManager::unload(const std::string& name, bool cascade) {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    std::vector<std::pair<std::string, std::vector<std::string>>> plugins;  // name, requirements; start order
-    for (const auto& plugin : loadedPlugins()) plugins.emplace_back(plugin->name(), plugin->library->requirements());
-    const bool found = std::any_of(plugins.begin(), plugins.end(), [&](const auto& p) { return p.first == name; });
+    const RequirementList started = requirementsOf(loadedPlugins());
+    const bool found = std::any_of(started.begin(), started.end(), [&](const auto& p) { return p.first == name; });
     if (!found) throw PluginStateError(404, "plugin " + name + " is not loaded");
-
-    // Dependents, transitively, latest started first.
-    std::set<std::string> doomed{name};
-    std::vector<std::string> dependents;
-    for (const auto& [pluginName, requirements] : plugins) {  // a dependent comes after what it requires
-        for (const auto& requirement : requirements) {
-            if (doomed.count(requirement) != 0 && doomed.insert(pluginName).second) dependents.push_back(pluginName);
-        }
-    }
+    // Stopped latest started first.
+    const auto dependents = transitiveDependents(name, started);
     if (!dependents.empty() && !cascade) {
         std::string list;
         for (const auto& dependent : dependents) list += (list.empty() ? "" : ", ") + dependent;
@@ -586,12 +466,10 @@ std::string PluginManager::reload(const std::string& name, const std::string& pa
     const std::string file = path.empty() ? (*old)->library->path() : resolvePath(path);
 
     // Dependents, transitively, in start order: they are restarted on the new version.
-    std::set<std::string> affected{name};
     std::vector<std::shared_ptr<LoadedPlugin>> dependents;
-    for (const auto& plugin : current) {
-        for (const auto& requirement : plugin->library->requirements()) {
-            if (affected.count(requirement) != 0 && affected.insert(plugin->name()).second) dependents.push_back(plugin);
-        }
+    for (const auto& dependent : transitiveDependents(name, requirementsOf(current))) {
+        dependents.push_back(
+            *std::find_if(current.begin(), current.end(), [&](const auto& p) { return p->name() == dependent; }));
     }
     std::vector<std::shared_ptr<LoadedPlugin>> replacements;
     auto abandon = [&] {
@@ -715,7 +593,8 @@ std::vector<HealthCheckReport> PluginManager::runReadiness() { return runChecks(
 
 void PluginManager::migrate(const LoadedPlugin& plugin) {
     for (const auto& [database, migrations] : plugin.contributions.migrations) {
-        options_.databases->migrate(plugin.name(), databaseOf(options_.databases, database), migrations);
+        if (options_.databases == nullptr) throw std::runtime_error("this host has no database pools");
+        options_.databases->migrate(plugin.name(), options_.databases->get(database), migrations);
     }
 }
 

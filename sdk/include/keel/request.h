@@ -66,7 +66,10 @@ public:
     // The authenticated caller, set by an authenticating middleware; nullptr when there is none
     // (auth.mode = none, or a public route called without credentials).
     const Principal* principal() const { return principal_.get(); }
-    void setPrincipal(std::shared_ptr<const Principal> principal) { principal_ = std::move(principal); }
+    // Keeps a copy made by the SDK: the request may be destroyed after the plugin that
+    // authenticated it was unloaded, and a shared_ptr made in the plugin would then release
+    // itself through the plugin's unmapped code (docs/design-notes.md).
+    void setPrincipal(const std::shared_ptr<const Principal>& principal);
 
     // Set by the request-id middleware before any plugin middleware runs.
     const std::string& requestId() const { return requestId_; }
