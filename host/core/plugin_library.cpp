@@ -82,7 +82,13 @@ std::string PluginLibrary::sha256Of(const std::string& path) {
 
 std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, const std::string& privateDirectory) {
     Poco::File file(path);
-    if (!file.exists() || !file.isFile()) throw PluginLoadError("plugin file " + path + " does not exist");
+    if (!file.exists() || !file.isFile()) {
+        const std::string hint = Poco::Path(path).isAbsolute()
+                                     ? ""
+                                     : " (a relative path is resolved against keel's working directory, " +
+                                           Poco::Path::current() + "; give an absolute path)";
+        throw PluginLoadError("plugin file " + path + " does not exist" + hint);
+    }
 
     // Judged from the file alone: not one instruction of it runs unless every check passes.
     const PluginRecord record = readRecord(path);
@@ -103,8 +109,12 @@ std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, cons
     // The mapping keeps the code alive; removing the copy at once leaves nothing behind on a crash.
     Poco::File(copy).remove();
     if (library->handle_ == nullptr) {
-        const char* error = ::dlerror();
-        throw PluginLoadError("plugin file " + path + " cannot be loaded: " + text(error));
+        // dlerror() names the private copy, which is gone already: name the operator's file.
+        std::string error = text(::dlerror());
+        for (auto at = error.find(copy); at != std::string::npos; at = error.find(copy, at + path.size())) {
+            error.replace(at, copy.size(), path);
+        }
+        throw PluginLoadError("plugin file " + path + " cannot be loaded: " + error);
     }
     library->loadedPath_ = copy;
 

@@ -358,33 +358,39 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
 
 std::string PluginManager::load(const std::string& nameOrPath) {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    const std::string guessedName = pluginNameOf(resolvePath(nameOrPath));
-    std::unique_ptr<PluginLibrary> library;
+    const std::string path = resolvePath(nameOrPath);
+    const std::string name = pluginNameOf(path);
     try {
-        library = PluginLibrary::open(resolvePath(nameOrPath), options_.privateDirectory);
-    } catch (...) {
-        countLoad(guessedName, false);
-        throw;
-    }
-    const std::string name = library->name();
-    const auto loaded = loadedNames();
-    if (std::find(loaded.begin(), loaded.end(), name) != loaded.end()) {
-        throw PluginStateError(409, "plugin " + name + " is already loaded");
-    }
-    for (const auto& requirement : library->requirements()) {
-        if (std::find(loaded.begin(), loaded.end(), requirement) == loaded.end()) {
-            throw PluginStateError(409, "plugin " + name + " requires plugin " + requirement + ", which is not loaded");
+        auto library = PluginLibrary::open(path, options_.privateDirectory);
+        requireNamedAfterItsPlugin(path, *library);
+        const auto loaded = loadedNames();
+        if (std::find(loaded.begin(), loaded.end(), name) != loaded.end()) {
+            throw PluginStateError(409, "plugin " + name + " is already loaded; to replace it with this file, POST "
+                                        "/admin/plugins/" + name + "/reload");
         }
-    }
-    try {
+        for (const auto& requirement : library->requirements()) {
+            if (std::find(loaded.begin(), loaded.end(), requirement) == loaded.end()) {
+                throw PluginStateError(409, "plugin " + name + " requires plugin " + requirement +
+                                                ", which is not loaded; load it first");
+            }
+        }
         configureAndStart(std::move(library));
-    } catch (...) {
+    } catch (const std::exception& error) {
         countLoad(name, false);
+        logger_->error("load of plugin {} refused: {}", name, error.what());
         throw;
     }
     countLoad(name, true);
     publishSnapshot();
     return name;
+}
+
+void PluginManager::requireNamedAfterItsPlugin(const std::string& path, const PluginLibrary& library) {
+    // SIGHUP and the plugin list find a plugin by its file name: the two must agree.
+    if (pluginNameOf(path) != library.name()) {
+        throw PluginLoadError("plugin file " + path + " declares the name '" + library.name() +
+                              "'; a plugin's file must be named after it (" + library.name() + ".so)");
+    }
 }
 
 void PluginManager::unload(const std::string& name, bool cascade) {
@@ -485,6 +491,7 @@ std::string PluginManager::reload(const std::string& name, const std::string& pa
         if (library->name() != name) {
             throw PluginLoadError("plugin file " + file + " declares the name '" + library->name() + "', not '" + name + "'");
         }
+        requireNamedAfterItsPlugin(file, *library);
         for (const auto& requirement : library->requirements()) {
             if (std::none_of(current.begin(), current.end(), [&](const auto& p) { return p->name() == requirement; })) {
                 throw PluginStateError(409, "plugin " + name + " requires plugin " + requirement + ", which is not loaded");
@@ -495,6 +502,11 @@ std::string PluginManager::reload(const std::string& name, const std::string& pa
             replacements.push_back(configureAndStart(
                 PluginLibrary::open(dependent->library->path(), options_.privateDirectory), false, true));
         }
+    } catch (const std::exception& error) {
+        abandon();
+        countLoad(name, false);
+        logger_->error("reload of plugin {} refused, the running version keeps serving: {}", name, error.what());
+        throw;
     } catch (...) {
         abandon();
         countLoad(name, false);

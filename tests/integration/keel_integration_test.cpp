@@ -107,6 +107,38 @@ TEST(KeelIntegration, UnloadThenLoadTheExamplePluginThroughTheAdminApi) {
     EXPECT_EQ(keel.waitForExit(), 0) << keel.output();
 }
 
+// A refused load says how to fix it, names the operator's file (never the private copy) and
+// is written to the log as well as answered.
+TEST(KeelIntegration, RefusedLoadsNameTheFixAndAreLogged) {
+    const std::string directory = "/tmp/keel-refused-" + std::to_string(::getpid());
+    shellOutput("mkdir -p " + directory + " && cp " + kTestPlugins + "/probe.so " + directory +
+                "/renamed.so && echo 'not a plugin' > " + directory + "/text.so");
+    KeelProcess keel(withPlugins("health, hello", {"--define", "plugins.allowed_dirs=" + kTestPlugins + "," + directory}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto load = [&](const std::string& body) {
+        return httpRequest(keel.adminPort(), "POST", "/admin/plugins", body, "application/json");
+    };
+    const auto again = load(R"({"name":"hello"})");
+    EXPECT_EQ(again.status, 409);
+    EXPECT_NE(again.body.find("already loaded; to replace it with this file, POST /admin/plugins/hello/reload"),
+              std::string::npos)
+        << again.body;
+    const auto renamed = load(R"({"path":")" + directory + R"(/renamed.so"})");
+    EXPECT_EQ(renamed.status, 422);
+    EXPECT_NE(renamed.body.find("declares the name 'probe'; a plugin's file must be named after it (probe.so)"),
+              std::string::npos)
+        << renamed.body;
+    const auto text = load(R"({"path":")" + directory + R"(/text.so"})");
+    EXPECT_EQ(text.status, 422);
+    EXPECT_NE(text.body.find(directory + "/text.so"), std::string::npos) << text.body;
+    EXPECT_EQ(text.body.find("keel-plugins-"), std::string::npos) << "the private copy is named: " << text.body;
+    const std::string output = keel.output();
+    EXPECT_NE(output.find("load of plugin hello refused: plugin hello is already loaded"), std::string::npos) << output;
+    EXPECT_NE(output.find("load of plugin renamed refused"), std::string::npos) << output;
+    EXPECT_NE(output.find("load of plugin text refused"), std::string::npos) << output;
+    shellOutput("rm -rf " + directory);
+}
+
 TEST(KeelIntegration, UnloadingAProviderIsRefusedWhileUsedAndCascadesOnRequest) {
     KeelProcess keel(withProbe());
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
