@@ -2,6 +2,7 @@
 #include "authenticator.h"
 
 #include <Poco/String.h>
+#include <keel/config.h>
 #include <keel/problem.h>
 #include <sys/stat.h>
 

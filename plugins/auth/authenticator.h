@@ -4,7 +4,7 @@
 // its token is bad.
 #pragma once
 
-#include <keel/registrar.h>
+#include <keel/route.h>
 
 #include <atomic>
 #include <functional>

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include <keel/metrics.h>
-#include <keel/registrar.h>
+#include <keel/route.h>
 
 namespace keel::plugins::metrics {
 

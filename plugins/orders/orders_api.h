@@ -4,7 +4,7 @@
 
 #include <keel/features.h>
 #include <keel/metrics.h>
-#include <keel/registrar.h>
+#include <keel/route.h>
 #include <keel/resilience.h>
 #include <spdlog/logger.h>
 

@@ -7,9 +7,9 @@ namespace {
 constexpr double kDay = 24.0 * 3600.0 * 1000.0;
 }
 
-void declareOrdersSettings(Registrar& registrar) {
+std::vector<ConfigKey> ordersKeys() {
     using K = ConfigKey;
-    for (auto key : {
+    return {
              K::string("inventory.url", "",
                        "Inventory service base URL; orders POST /reserve and /release there (classic "
                        "INVENTORY_SERVICE_URL). Empty: inventory is not checked."),
@@ -39,9 +39,7 @@ void declareOrdersSettings(Registrar& registrar) {
              K::duration("unavailable_retry_after", "5s",
                          "Retry-After when the database or the inventory service is unavailable.")
                  .range(1000, 3600000),
-         }) {
-        registrar.declare(std::move(key));
-    }
+    };
 }
 
 OrdersSettings readOrdersSettings(const Settings& settings) {

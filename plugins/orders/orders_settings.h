@@ -4,7 +4,9 @@
 #include <chrono>
 #include <string>
 
-#include <keel/registrar.h>
+#include <keel/config.h>
+
+#include <vector>
 
 #include "orders_api.h"
 #include "outbox_dispatcher.h"
@@ -23,7 +25,8 @@ struct OrdersSettings {
     int maintenanceBatch = 1000;
 };
 
-void declareOrdersSettings(Registrar& registrar);
+// Every key of [orders], relative to the section; plugin.cpp declares them.
+std::vector<ConfigKey> ordersKeys();
 OrdersSettings readOrdersSettings(const Settings& settings);
 
 }  // namespace keel::plugins::orders

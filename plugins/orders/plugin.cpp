@@ -20,7 +20,7 @@ public:
     static constexpr PluginInfo kInfo{"orders", "1.0.0", "Orders API on PostgreSQL or SQLite", kRequirements};
 
     void configure(Registrar& registrar) override {
-        declareOrdersSettings(registrar);
+        for (auto& key : ordersKeys()) registrar.declare(std::move(key));
         settings_ = readOrdersSettings(registrar.settings());
         logger_ = registrar.logger();
         Database& database = registrar.database("default");

@@ -4,7 +4,7 @@
 
 #include <keel/plugin.h>
 
-#include "policy_config.h"
+#include "resilience_settings.h"
 #include "rate_limit_middleware.h"
 #include "resilience_admin.h"
 #include "resilience_service.h"
@@ -20,13 +20,13 @@ public:
         registrar.declare(ConfigKey::string("pipelines", "",
                                             "Named pipelines besides default, comma-separated; each reads "
                                             "[resilience.policy.<name>]."));
-        declarePolicy(registrar, "default", {});
-        declareRateLimit(registrar);
+        for (auto& key : policyKeysFor("default", {})) registrar.declare(std::move(key));
+        for (auto& key : rateLimitKeys()) registrar.declare(std::move(key));
         const auto defaults = policyValues(registrar.settings(), "default");
         std::vector<std::string> names{"default"};
         for (const auto& name : splitList(registrar.settings().getString("pipelines"))) {
             if (name == "default") continue;  // always there
-            declarePolicy(registrar, name, defaults);
+            for (auto& key : policyKeysFor(name, defaults)) registrar.declare(std::move(key));
             names.push_back(name);
         }
         const Settings& settings = registrar.settings();

@@ -9,9 +9,9 @@
 #include <set>
 #include <string>
 
-#include <keel/registrar.h>
+#include <keel/route.h>
 
-#include "policy_config.h"
+#include "resilience_settings.h"
 #include "redis_rate_limiter.h"
 #include "resilience_metrics.h"
 #include "token_bucket.h"

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include <keel/registrar.h>
+#include <keel/route.h>
 
 #include "rate_limit_middleware.h"
 #include "resilience_service.h"

@@ -1,4 +1,4 @@
-// The resilience plugin's configuration schema, in one place: every policy key (declared for
+// The resilience plugin's configuration schema, in one place: every policy key (returned for
 // [resilience.policy.default] and for each pipeline in resilience.pipelines, whose defaults are
 // the default policy's values) and the rate limiter's keys.
 #pragma once
@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include <keel/registrar.h>
+#include <keel/config.h>
+
+#include <map>
 
 #include "resilience_pipeline.h"
 #include "token_bucket.h"
@@ -19,8 +21,8 @@ std::vector<std::string> splitList(const std::string& text);
 // The keys of one policy, relative to resilience.policy.<name>.
 std::vector<ConfigKey> policyKeys();
 
-// Declares policy.<name>.* with `defaults` (key -> text) replacing the built-in defaults when given.
-void declarePolicy(Registrar& registrar, const std::string& name, const std::map<std::string, std::string>& defaults);
+// The keys policy.<name>.*, with `defaults` (key -> text) replacing the built-in defaults when given.
+std::vector<ConfigKey> policyKeysFor(const std::string& name, const std::map<std::string, std::string>& defaults);
 // The effective values of policy.<name>.*, as text, to seed another policy's defaults.
 std::map<std::string, std::string> policyValues(const Settings& settings, const std::string& name);
 // Throws ConfigError naming the key when values contradict each other.
@@ -39,7 +41,8 @@ struct RateLimitSettings {
     bool enabled() const { return limits.rate > 0 || limits.perKeyRate > 0; }
 };
 
-void declareRateLimit(Registrar& registrar);
+// The keys rate_limit.*.
+std::vector<ConfigKey> rateLimitKeys();
 RateLimitSettings readRateLimit(const Settings& settings);
 
 }  // namespace keel::plugins::resilience

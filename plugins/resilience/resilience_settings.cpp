@@ -1,7 +1,7 @@
 // Policy and rate-limit keys. Classic names map onto the default policy: CB_THRESHOLD ->
 // failure_threshold, CB_TIMEOUT -> open_duration, BULKHEAD_SIZE -> max_concurrent,
 // RATE_LIMIT_RPS -> rate_limit.rps (the host's alias table).
-#include "policy_config.h"
+#include "resilience_settings.h"
 
 #include "redis_rate_limiter.h"
 
@@ -56,14 +56,16 @@ std::vector<ConfigKey> policyKeys() {
     };
 }
 
-void declarePolicy(Registrar& registrar, const std::string& name, const std::map<std::string, std::string>& defaults) {
+std::vector<ConfigKey> policyKeysFor(const std::string& name, const std::map<std::string, std::string>& defaults) {
+    std::vector<ConfigKey> keys;
     for (auto key : policyKeys()) {
         const auto inherited = defaults.find(key.name);
         if (inherited != defaults.end()) key.defaultValue = inherited->second;
         if (name != "default") key.description += " Default: the default policy's value.";
         key.name = prefix(name) + key.name;
-        registrar.declare(std::move(key));
+        keys.push_back(std::move(key));
     }
+    return keys;
 }
 
 std::map<std::string, std::string> policyValues(const Settings& settings, const std::string& name) {
@@ -122,33 +124,37 @@ PolicyConfig readPolicy(const Settings& settings, const std::string& name) {
     return config;
 }
 
-void declareRateLimit(Registrar& registrar) {
+std::vector<ConfigKey> rateLimitKeys() {
     using K = ConfigKey;
-    registrar.declare(K::number("rate_limit.rps", "0", "Global requests per second (0: off; classic RATE_LIMIT_RPS).")
-                          .range(0, 1e9));
-    registrar.declare(K::integer("rate_limit.burst", 0, "Global burst (0: one second's worth of rps).").range(0, 1e9));
-    registrar.declare(K::number("rate_limit.per_key_rps", "0", "Requests per second per client key (0: off).").range(0, 1e9));
-    registrar.declare(K::integer("rate_limit.per_key_burst", 0, "Burst per client key (0: one second's worth).").range(0, 1e9));
-    registrar.declare(K::string("rate_limit.key", "remote_address",
-                                "Client key: remote_address, or header:<Name> (an API key header, or the "
-                                "authenticated-user header an auth middleware sets)."));
-    registrar.declare(K::integer("rate_limit.max_keys", 10000, "Client keys remembered (least recent forgotten).")
-                          .range(1, 10000000));
-    registrar.declare(K::string("rate_limit.exempt_routes", "/health,/ready,/live,/metrics",
-                                "Route patterns never limited, comma-separated."));
-    registrar.declare(K::string("rate_limit.listeners", "public", "Listeners the limiter guards, comma-separated."));
-    registrar.declare(K::string("rate_limit.redis_url", "",
-                                "Share the limits across instances through Redis: redis://[:password@]host[:port][/db]. "
-                                "Empty: each instance limits on its own (a fleet of N lets N times the limits through).")
-                          .secretValue());
-    registrar.declare(K::string("rate_limit.redis_failure", "open",
-                                "When Redis does not answer: open lets requests through unlimited, closed answers 503.")
-                          .oneOf({"open", "closed"}));
-    registrar.declare(K::duration("rate_limit.redis_timeout", "100ms",
-                                  "Longest wait for Redis (connect or answer) before redis_failure applies.")
-                          .range(1, 10000));
-    registrar.declare(K::string("rate_limit.redis_key_prefix", "keel:rate_limit:",
-                                "Prefix of the Redis keys holding the buckets (one per fleet sharing a Redis)."));
+    return {
+        K::number("rate_limit.rps", "0", "Global requests per second (0: off; classic RATE_LIMIT_RPS).")
+            .range(0, 1e9),
+        K::integer("rate_limit.burst", 0, "Global burst (0: one second's worth of rps).").range(0, 1e9),
+        K::number("rate_limit.per_key_rps", "0", "Requests per second per client key (0: off).")
+            .range(0, 1e9),
+        K::integer("rate_limit.per_key_burst", 0, "Burst per client key (0: one second's worth).")
+            .range(0, 1e9),
+        K::string("rate_limit.key", "remote_address",
+                  "Client key: remote_address, or header:<Name> (an API key header, or the "
+                  "authenticated-user header an auth middleware sets)."),
+        K::integer("rate_limit.max_keys", 10000, "Client keys remembered (least recent forgotten).")
+            .range(1, 10000000),
+        K::string("rate_limit.exempt_routes", "/health,/ready,/live,/metrics",
+                  "Route patterns never limited, comma-separated."),
+        K::string("rate_limit.listeners", "public", "Listeners the limiter guards, comma-separated."),
+        K::string("rate_limit.redis_url", "",
+                  "Share the limits across instances through Redis: redis://[:password@]host[:port][/db]. "
+                  "Empty: each instance limits on its own (a fleet of N lets N times the limits through).")
+            .secretValue(),
+        K::string("rate_limit.redis_failure", "open",
+                  "When Redis does not answer: open lets requests through unlimited, closed answers 503.")
+            .oneOf({"open", "closed"}),
+        K::duration("rate_limit.redis_timeout", "100ms",
+                    "Longest wait for Redis (connect or answer) before redis_failure applies.")
+            .range(1, 10000),
+        K::string("rate_limit.redis_key_prefix", "keel:rate_limit:",
+                  "Prefix of the Redis keys holding the buckets (one per fleet sharing a Redis)."),
+    };
 }
 
 RateLimitSettings readRateLimit(const Settings& settings) {
