@@ -4,6 +4,7 @@
 #include <keel/plugin.h>
 
 #include "health_report.h"
+#include "health_settings.h"
 
 namespace keel::plugins::health {
 
@@ -24,16 +25,10 @@ public:
     static constexpr PluginInfo kInfo{"health", "1.0.0", "Health, readiness and liveness endpoints", nullptr};
 
     void configure(Registrar& registrar) override {
-        registrar.declare(ConfigKey::duration("cache_ttl", "1s",
-                                              "How long a /health result is reused, so probes cannot overload "
-                                              "dependencies (0: never).")
-                              .range(0, 60000));
-        registrar.declare(ConfigKey::duration("ready_cache", "1s",
-                                              "How long the result of the readiness checks (a database ping) "
-                                              "is reused by /ready (0: never).")
-                              .range(0, 60000));
-        const auto ttl = registrar.settings().getDuration("cache_ttl");
-        readyTtl_ = registrar.settings().getDuration("ready_cache");
+        for (auto& key : healthKeys()) registrar.declare(std::move(key));
+        const HealthSettings settings = readHealthSettings(registrar.settings());
+        const auto ttl = settings.cacheTtl;
+        readyTtl_ = settings.readyCache;
         const std::vector<std::string> everywhere{kPublicListener, kAdminListener};
 
         registrar.addRoute({"GET", "/health",

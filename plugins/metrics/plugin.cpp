@@ -7,6 +7,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "http_metrics.h"
+#include "metrics_settings.h"
 #include "process_metrics.h"
 
 namespace keel::plugins::metrics {
@@ -17,20 +18,9 @@ public:
                                       nullptr};
 
     void configure(Registrar& registrar) override {
-        registrar.declare(ConfigKey::string("buckets", "0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10",
-                                            "Upper bounds (seconds) of http_server_request_duration_seconds."));
-        registrar.declare(ConfigKey::string("listener", kAdminListener, "Listener serving GET /metrics.")
-                              .oneOf({kPublicListener, kAdminListener}));
-        const Settings& settings = registrar.settings();
-        std::vector<double> buckets;
-        try {
-            buckets = HttpMetrics::parseBuckets(settings.getString("buckets"));
-        } catch (const std::invalid_argument& error) {
-            throw ConfigError("metrics.buckets = \"" + settings.getString("buckets") +
-                              "\": expected strictly increasing positive numbers separated by commas (" +
-                              error.what() + ")");
-        }
-        http_ = std::make_unique<HttpMetrics>(registrar.metrics(), std::move(buckets));
+        for (auto& key : metricsKeys()) registrar.declare(std::move(key));
+        MetricsSettings settings = readMetricsSettings(registrar.settings());
+        http_ = std::make_unique<HttpMetrics>(registrar.metrics(), std::move(settings.buckets));
 
         registrar.addMiddleware({"http-metrics", 110, [this](Request& request, Response& response, const Next& next) {
                                      http_->observe(request, response, next);
@@ -42,7 +32,7 @@ public:
                                 response.send(200, prometheus::TextSerializer().Serialize(families),
                                               "text/plain; version=0.0.4; charset=utf-8");
                             },
-                            {settings.getString("listener")}});
+                            {settings.listener}});
     }
 
     void start(Context& context) override { context_ = &context; }
