@@ -3,7 +3,6 @@
 
 #include <Poco/Environment.h>
 #include <Poco/String.h>
-#include <Poco/StringTokenizer.h>
 
 #include <unistd.h>
 
@@ -21,13 +20,6 @@ namespace {
 constexpr double kHour = 3600.0 * 1000.0;
 
 }  // namespace
-
-std::vector<std::string> splitList(const std::string& text) {
-    std::vector<std::string> items;
-    Poco::StringTokenizer tokens(text, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
-    for (const auto& token : tokens) items.push_back(token);
-    return items;
-}
 
 namespace {
 
@@ -266,8 +258,8 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.adminListener = listener("admin", admin, "admin");
     settings.adminEnabled = admin.getBool("enabled");
     settings.adminTokenFile = admin.getString("token_file");
-    settings.adminAllowedHosts = splitList(admin.getString("allowed_hosts"));
-    settings.adminAllowedOrigins = splitList(admin.getString("allowed_origins"));
+    settings.adminAllowedHosts = admin.getList("allowed_hosts");
+    settings.adminAllowedOrigins = admin.getList("allowed_origins");
     // An admin API that can load code must not face a network without a token.
     if (settings.adminEnabled && settings.adminTokenFile.empty() && !isLoopbackAddress(settings.adminListener.host)) {
         throw ConfigError("admin.host = \"" + settings.adminListener.host +
@@ -284,9 +276,9 @@ HostSettings readHostSettings(const ConfigStore& store) {
     settings.logFormat = log.getString("format");
     settings.pluginsDirectory = plugins.getString("dir");
     settings.pluginsRuntimeDirectory = plugins.getString("runtime_dir");
-    settings.pluginsAllowedDirectories = splitList(plugins.getString("allowed_dirs"));
-    settings.plugins = splitList(plugins.getString("list"));
-    for (const auto& name : splitList(plugins.getString("required"))) settings.requiredPlugins.insert(name);
+    settings.pluginsAllowedDirectories = plugins.getList("allowed_dirs");
+    settings.plugins = plugins.getList("list");
+    for (const auto& name : plugins.getList("required")) settings.requiredPlugins.insert(name);
     settings.drainTimeout = plugins.getDuration("drain_timeout");
     store.settings("features");  // a bad flag is a configuration error at start, not at first use
     const Settings tracing = store.settings("tracing");

@@ -51,7 +51,4 @@ TlsSettings readTlsSettings(const ConfigStore& store, const std::string& prefix)
 // Validates and reads the host keys; throws ConfigError.
 HostSettings readHostSettings(const ConfigStore& store);
 
-// "a, b ,c" -> {"a","b","c"}; empty items dropped.
-std::vector<std::string> splitList(const std::string& text);
-
 }  // namespace keel::host

@@ -24,7 +24,7 @@ public:
         for (auto& key : rateLimitKeys()) registrar.declare(std::move(key));
         const auto defaults = policyValues(registrar.settings(), "default");
         std::vector<std::string> names{"default"};
-        for (const auto& name : splitList(registrar.settings().getString("pipelines"))) {
+        for (const auto& name : registrar.settings().getList("pipelines")) {
             if (name == "default") continue;  // always there
             for (auto& key : policyKeysFor(name, defaults)) registrar.declare(std::move(key));
             names.push_back(name);

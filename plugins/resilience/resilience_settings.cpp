@@ -5,7 +5,6 @@
 
 #include "redis_rate_limiter.h"
 
-#include <Poco/StringTokenizer.h>
 
 #include <sstream>
 
@@ -16,13 +15,6 @@ constexpr double kHour = 3600.0 * 1000.0;
 
 std::string prefix(const std::string& name) { return "policy." + name + "."; }
 }  // namespace
-
-std::vector<std::string> splitList(const std::string& text) {
-    std::vector<std::string> items;
-    Poco::StringTokenizer tokens(text, ",", Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
-    for (const auto& token : tokens) items.push_back(token);
-    return items;
-}
 
 std::vector<ConfigKey> policyKeys() {
     using K = ConfigKey;
@@ -171,8 +163,8 @@ RateLimitSettings readRateLimit(const Settings& settings) {
         throw ConfigError("resilience.rate_limit.key = \"" + limit.key +
                           "\": expected remote_address or header:<Name>");
     }
-    limit.exemptRoutes = splitList(settings.getString("rate_limit.exempt_routes"));
-    limit.listeners = splitList(settings.getString("rate_limit.listeners"));
+    limit.exemptRoutes = settings.getList("rate_limit.exempt_routes");
+    limit.listeners = settings.getList("rate_limit.listeners");
     limit.redisUrl = settings.getString("rate_limit.redis_url");
     if (!limit.redisUrl.empty()) {
         try {

@@ -15,9 +15,6 @@
 
 namespace keel::plugins::resilience {
 
-// "a, b ,c" -> {"a", "b", "c"}: the comma-separated lists of the resilience keys.
-std::vector<std::string> splitList(const std::string& text);
-
 // The keys of one policy, relative to resilience.policy.<name>.
 std::vector<ConfigKey> policyKeys();
 

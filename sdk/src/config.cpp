@@ -186,4 +186,15 @@ std::chrono::milliseconds Settings::getDuration(const std::string& key) const {
     return parseDuration(raw(key, ConfigType::Duration));
 }
 
+std::vector<std::string> Settings::getList(const std::string& key) const {
+    std::vector<std::string> items;
+    std::istringstream text(raw(key, ConfigType::String));
+    for (std::string item; std::getline(text, item, ',');) {
+        const auto first = item.find_first_not_of(" \t");
+        if (first == std::string::npos) continue;
+        items.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+    }
+    return items;
+}
+
 }  // namespace keel

@@ -131,6 +131,9 @@ public:
     bool getBool(const std::string& key) const;
     double getDouble(const std::string& key) const;
     std::chrono::milliseconds getDuration(const std::string& key) const;
+    // A string key read as a comma-separated list: "a, b ,c" -> {"a", "b", "c"} (items trimmed,
+    // empty ones dropped).
+    std::vector<std::string> getList(const std::string& key) const;
     bool has(const std::string& key) const { return values_.count(key) != 0; }
     const std::string& section() const { return section_; }
 

@@ -453,6 +453,15 @@ TEST(Settings, ReadingAKeyAsTheWrongTypeIsALogicError) {
     }
 }
 
+TEST(Settings, GetListSplitsOnCommasTrimsAndDropsEmptyItems) {
+    const Settings settings("svc", {{"plugins", " health, metrics ,,orders\t, "}, {"none", ""}, {"workers", "4"}},
+                            {{"plugins", ConfigType::String}, {"none", ConfigType::String},
+                             {"workers", ConfigType::Integer}});
+    EXPECT_EQ(settings.getList("plugins"), (std::vector<std::string>{"health", "metrics", "orders"}));
+    EXPECT_TRUE(settings.getList("none").empty());
+    EXPECT_THROW(settings.getList("workers"), std::logic_error);
+}
+
 TEST(Settings, ReadingAnUndeclaredKeyIsALogicError) {
     const Settings settings("svc", {}, {});
     try {
