@@ -15,6 +15,7 @@
 #include "log_manager.h"
 #include "reconfiguration.h"
 #include "runtime_paths.h"
+#include "socket_activation.h"
 
 namespace keel::host {
 

@@ -17,10 +17,6 @@
 
 namespace keel::host {
 
-// Sockets passed by systemd (LISTEN_FDS, names from FileDescriptorName=), by name. The variables
-// are cleared so that processes keel starts do not inherit them.
-std::map<std::string, int> socketActivationListeners();
-
 class SystemdNotifier {
 public:
     explicit SystemdNotifier(std::shared_ptr<spdlog::logger> logger);

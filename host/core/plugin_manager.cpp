@@ -74,6 +74,15 @@ PluginManager::PluginManager(PluginManagerOptions options, ConfigStore& config, 
     publishSnapshot();
 }
 
+void PluginManager::showPluginInfo(const LoadedPlugin* gone, const LoadedPlugin* running) {
+    if (gone != nullptr) {
+        pluginInfo_->Remove(&pluginInfo_->Add({{"plugin", gone->name()}, {"version", gone->library->version()}}));
+    }
+    if (running != nullptr) {
+        pluginInfo_->Add({{"plugin", running->name()}, {"version", running->library->version()}}).Set(1);
+    }
+}
+
 void PluginManager::countLoad(const std::string& plugin, bool succeeded) {
     // A failed load keeps its name only when it is a plugin Keel knows (loaded now, or a file in
     // the plugins directory): an admin client inventing names must not grow the registry.
@@ -267,7 +276,7 @@ std::shared_ptr<LoadedPlugin> PluginManager::configureAndStart(std::unique_ptr<P
         // A replacement waits on the side until reload() swaps it in.
         (replacing ? pending_ : plugins_).push_back(plugin);
     }
-    if (!replacing) pluginInfo_->Add({{"plugin", name}, {"version", plugin->library->version()}}).Set(1);
+    if (!replacing) showPluginInfo(nullptr, plugin.get());
     logger_->info("plugin {} {} started ({} routes, {} middleware, {} tasks, {} health checks)", name,
                   plugin->library->version(), plugin->contributions.routes.size(),
                   plugin->contributions.middleware.size(),
@@ -429,7 +438,7 @@ void PluginManager::unloadOne(const std::string& name) {
         plugins_.erase(found);
     }
     publishSnapshot();  // new requests no longer reach it
-    pluginInfo_->Remove(&pluginInfo_->Add({{"plugin", name}, {"version", victim->library->version()}}));
+    showPluginInfo(victim.get(), nullptr);
     retire(std::move(victim), true);
     logger_->info("plugin {} unloaded", name);
 }
@@ -528,8 +537,7 @@ std::string PluginManager::reload(const std::string& name, const std::string& pa
     }
     publishSnapshot();
     for (std::size_t i = 0; i < retired.size(); ++i) {
-        pluginInfo_->Remove(&pluginInfo_->Add({{"plugin", retired[i]->name()}, {"version", retired[i]->library->version()}}));
-        pluginInfo_->Add({{"plugin", replacements[i]->name()}, {"version", replacements[i]->library->version()}}).Set(1);
+        showPluginInfo(retired[i].get(), replacements[i].get());
     }
     // Dependents first: they hold services of the plugin they depend on.
     for (auto it = retired.rbegin(); it != retired.rend(); ++it) retire(std::move(*it), false);

@@ -129,6 +129,8 @@ private:
     void publishSnapshot();
     // Waits until no request runs on a snapshot referencing `plugin`; false on timeout.
     bool waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline);
+    // keel_plugin_info: the series of `gone` removed, the one of `running` set (either may be null).
+    void showPluginInfo(const LoadedPlugin* gone, const LoadedPlugin* running);
     // Throws PluginLoadError when the file at `path` is not named <plugin name>.so.
     static void requireNamedAfterItsPlugin(const std::string& path, const PluginLibrary& library);
     std::shared_ptr<const PipelineSnapshot> buildSnapshot(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) const;
