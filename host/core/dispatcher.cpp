@@ -27,13 +27,19 @@ void Dispatcher::dispatch(Request& request, Response& response) {
         if (snapshot == plugins_.snapshot()) break;
         snapshot->leave();
     }
+    // What plugins of this snapshot put on the request goes before the snapshot is left: the
+    // request may be destroyed later on a front-door thread, after a drain let those plugins be
+    // unloaded, and a principal made by a plugin releases itself through that plugin's code.
     struct Running {
         const PipelineSnapshot& snapshot;
+        Request& request;
         ~Running() {
+            request.setPrincipal(nullptr);
+            request.setAccess(nullptr);
             setCurrentThreadSnapshot(nullptr);
             snapshot.leave();
         }
-    } running{*snapshot};
+    } running{*snapshot, request};
     setCurrentThreadSnapshot(snapshot.get());
     snapshot->handle(request, response);
 }

@@ -94,7 +94,20 @@ RedisTarget RedisTarget::parse(const std::string& url) {
 
 RedisRateLimiter::RedisRateLimiter(RedisTarget target, RateLimitConfig limits, std::string keyPrefix,
                                    std::chrono::milliseconds timeout)
-    : target_(std::move(target)), limits_(limits), keyPrefix_(std::move(keyPrefix)), timeout_(timeout) {}
+    : target_(std::move(target)),
+      limits_(limits),
+      keyPrefix_(std::move(keyPrefix)),
+      timeout_(timeout),
+      scriptSha_(sha1Hex(kTokenBucketScript)),
+      globalBucket_(keyPrefix_ + "global") {
+    // The script's ARGV, rate and burst of each bucket a request takes from: fixed for the
+    // limiter's life, so built once rather than per request.
+    if (limits_.rate > 0) bucketArguments_ = {std::to_string(limits_.rate), std::to_string(limits_.burst)};
+    if (limits_.perKeyRate > 0) {
+        bucketArguments_.push_back(std::to_string(limits_.perKeyRate));
+        bucketArguments_.push_back(std::to_string(limits_.perKeyBurst));
+    }
+}
 
 RedisRateLimiter::~RedisRateLimiter() = default;
 
@@ -149,24 +162,14 @@ std::optional<TokenBucket::Decision> RedisRateLimiter::admit(const std::string& 
             return std::nullopt;
         }
     }
-    static const std::string sha = sha1Hex(kTokenBucketScript);
     std::vector<std::string> keys;
-    std::vector<std::string> arguments;
-    if (limits_.rate > 0) {
-        keys.push_back(keyPrefix_ + "global");
-        arguments.push_back(std::to_string(limits_.rate));
-        arguments.push_back(std::to_string(limits_.burst));
-    }
-    if (limits_.perKeyRate > 0) {
-        keys.push_back(bucketName(key));
-        arguments.push_back(std::to_string(limits_.perKeyRate));
-        arguments.push_back(std::to_string(limits_.perKeyBurst));
-    }
+    if (limits_.rate > 0) keys.push_back(globalBucket_);
+    if (limits_.perKeyRate > 0) keys.push_back(bucketName(key));
     const auto command = [&](const std::string& verb, const std::string& body) {
         Poco::Redis::Array call;
         call << verb << body << std::to_string(keys.size());
         for (const auto& name : keys) call << name;
-        for (const auto& argument : arguments) call << argument;
+        for (const auto& argument : bucketArguments_) call << argument;
         return call;
     };
     std::unique_ptr<Connection> connection;
@@ -174,7 +177,7 @@ std::optional<TokenBucket::Decision> RedisRateLimiter::admit(const std::string& 
         connection = borrow();
         Poco::Redis::Array reply;
         try {
-            reply = connection->client.execute<Poco::Redis::Array>(command("EVALSHA", sha));
+            reply = connection->client.execute<Poco::Redis::Array>(command("EVALSHA", scriptSha_));
         } catch (const Poco::Redis::RedisException& noScript) {
             // A restarted or flushed Redis forgot the script: send it whole once.
             if (std::string(noScript.message()).rfind("NOSCRIPT", 0) != 0) throw;

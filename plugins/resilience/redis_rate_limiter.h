@@ -51,6 +51,9 @@ private:
     const RateLimitConfig limits_;
     const std::string keyPrefix_;
     const std::chrono::milliseconds timeout_;
+    const std::string scriptSha_;
+    const std::string globalBucket_;
+    std::vector<std::string> bucketArguments_;  // rate and burst of each bucket, in KEYS order
     std::mutex mutex_;
     std::vector<std::unique_ptr<Connection>> idle_;
     std::chrono::steady_clock::time_point quietUntil_{};  // no attempt before, after a failure

@@ -54,8 +54,4 @@ const std::string& Request::pathParameter(const std::string& name) const {
     return found->second;
 }
 
-void Request::setPrincipal(const std::shared_ptr<const Principal>& principal) {
-    principal_ = principal ? std::make_shared<const Principal>(*principal) : nullptr;
-}
-
 }  // namespace keel

@@ -66,10 +66,8 @@ public:
     // The authenticated caller, set by an authenticating middleware; nullptr when there is none
     // (auth.mode = none, or a public route called without credentials).
     const Principal* principal() const { return principal_.get(); }
-    // Keeps a copy made by the SDK: the request may be destroyed after the plugin that
-    // authenticated it was unloaded, and a shared_ptr made in the plugin would then release
-    // itself through the plugin's unmapped code (docs/design-notes.md).
-    void setPrincipal(const std::shared_ptr<const Principal>& principal);
+    // The host drops it before the request leaves the plugins' snapshot (docs/design-notes.md).
+    void setPrincipal(std::shared_ptr<const Principal> principal) { principal_ = std::move(principal); }
 
     // Set by the request-id middleware before any plugin middleware runs.
     const std::string& requestId() const { return requestId_; }
