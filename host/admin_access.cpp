@@ -1,6 +1,7 @@
 #include "admin_access.h"
 
 #include <Poco/Net/IPAddress.h>
+#include <Poco/Net/MediaType.h>
 #include <Poco/String.h>
 
 #include <algorithm>
@@ -38,8 +39,7 @@ bool isMutating(const std::string& method) {
 }
 
 bool isJson(const std::string& contentType) {
-    const std::string media = Poco::toLower(Poco::trim(contentType.substr(0, contentType.find(';'))));
-    return media == "application/json";
+    return Poco::Net::MediaType(contentType).matches("application", "json");
 }
 
 }  // namespace

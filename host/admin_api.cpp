@@ -6,13 +6,12 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/MediaType.h>
 #include <Poco/Timestamp.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <set>
-#include <sstream>
 
 #include "keel/problem.h"
 #include "plugin_file.h"
@@ -20,12 +19,6 @@
 namespace keel::host {
 
 namespace {
-
-std::string toJson(const Poco::Dynamic::Var& value) {
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(value, out);
-    return out.str();
-}
 
 Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
     Poco::JSON::Object::Ptr plugin = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -92,7 +85,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                                body.set("in_flight", dispatcher.inFlight());
                                body.set("served", static_cast<Poco::UInt64>(dispatcher.served()));
                                body.set("plugins", static_cast<int>(plugins.loadedNames().size()));
-                               response.sendJson(200, toJson(body));
+                               response.sendJson(200, body);
                            },
                            admin});
     routes.push_back(Route{"GET", "/admin/features",
@@ -107,7 +100,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                                }
                                Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
                                body.set("features", list);
-                               response.sendJson(200, toJson(body));
+                               response.sendJson(200, body);
                            },
                            admin});
     routes.push_back(Route{"GET", "/admin/plugins",
@@ -116,14 +109,14 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                                for (const auto& status : plugins.status()) list->add(describe(status));
                                Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
                                body.set("plugins", list);
-                               response.sendJson(200, toJson(body));
+                               response.sendJson(200, body);
                            },
                            admin});
     routes.push_back(Route{
         "POST", "/admin/plugins",
         [&plugins, trustedDirectories](Request& request, Response& response) {
             const auto contentType = request.header("Content-Type").value_or("");
-            if (contentType.rfind("application/json", 0) != 0) {
+            if (!Poco::Net::MediaType(contentType).matches("application", "json")) {
                 throw HttpError(415, "Unsupported Media Type", "send the plugin as application/json: {\"name\": \"hello\"}");
             }
             const auto object = jsonBody(request);
@@ -149,7 +142,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
             }
             for (const auto& status : plugins.status()) {
                 if (status.name != name) continue;
-                response.sendJson(201, toJson(describe(status)));
+                response.sendJson(201, *describe(status));
                 response.setHeader("Location", "/admin/plugins/" + name);
             }
         },
@@ -173,7 +166,7 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
                                                                                    "; the running version keeps serving");
                                }
                                for (const auto& status : plugins.status()) {
-                                   if (status.name == name) response.sendJson(200, toJson(describe(status)));
+                                   if (status.name == name) response.sendJson(200, *describe(status));
                                }
                            },
                            admin});

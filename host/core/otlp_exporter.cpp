@@ -6,7 +6,8 @@
 #include <Poco/JSON/Object.h>
 
 #include <cmath>
-#include <sstream>
+
+#include "keel/json.h"
 
 namespace keel::host {
 
@@ -97,9 +98,7 @@ std::string OtlpExporter::encode(const std::vector<SpanData>& spans, const std::
     resourceSpansList->add(resourceSpans);
     Poco::JSON::Object body;
     body.set("resourceSpans", resourceSpansList);
-    std::ostringstream out;
-    body.stringify(out);
-    return out.str();
+    return toJsonText(body);
 }
 
 OtlpExporter::OtlpExporter(OtlpExporterOptions options, prometheus::Counter& droppedQueueFull,

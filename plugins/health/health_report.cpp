@@ -7,7 +7,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Timestamp.h>
 
-#include <sstream>
+#include <keel/json.h>
 
 namespace keel::plugins::health {
 
@@ -52,9 +52,7 @@ std::string renderHealth(HealthStatus overall, const std::vector<HealthCheckRepo
         checks->set(report.plugin + ":" + report.name, list);
     }
     body.set("checks", checks);
-    std::ostringstream out;
-    body.stringify(out);
-    return out.str();
+    return toJsonText(body);
 }
 
 CachedProbe::CachedProbe(std::chrono::milliseconds ttl, Probe probe, Clock clock)

@@ -4,8 +4,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-
-#include <sstream>
+#include <keel/json.h>
 
 namespace keel::plugins::orders {
 
@@ -51,10 +50,8 @@ Reservation InventoryClient::reserve(const std::string& orderId, const OrderRequ
         items->add(line);
     }
     body.set("items", items);
-    std::ostringstream text;
-    body.stringify(text);
     int status = 0;
-    const auto result = post("/reserve", text.str(), "reserve-" + orderId, status);
+    const auto result = post("/reserve", toJsonText(body), "reserve-" + orderId, status);
     Reservation reservation;
     reservation.status = status;
     reservation.failure = result.failure;

@@ -54,15 +54,6 @@ void appendUtf8(std::string& out, std::uint32_t codePoint) {
     }
 }
 
-// At most 40 bytes of `text` for a message, cut on a character boundary.
-std::string shorten(const std::string& text) {
-    constexpr std::size_t kLimit = 40;
-    if (text.size() <= kLimit) return text;
-    std::size_t cut = kLimit;
-    while (cut > 0 && isContinuationByte(static_cast<unsigned char>(text[cut]))) --cut;
-    return text.substr(0, cut) + "...";
-}
-
 std::string hex4(std::uint32_t value) {
     char buffer[8];
     std::snprintf(buffer, sizeof buffer, "%04X", static_cast<unsigned>(value & 0xFFFF));
@@ -408,6 +399,13 @@ private:
 };
 
 }  // namespace
+
+std::string shorten(const std::string& text, std::size_t limit) {
+    if (text.size() <= limit) return text;
+    std::size_t cut = limit;
+    while (cut > 0 && isContinuationByte(static_cast<unsigned char>(text[cut]))) --cut;
+    return text.substr(0, cut) + "...";
+}
 
 JsonValue parseJson(const std::string& text, std::size_t maxDepth) {
     return Parser(text, maxDepth).parseDocument();

@@ -51,4 +51,8 @@ private:
 // Throws JsonParseError.
 JsonValue parseJson(const std::string& text, std::size_t maxDepth = 32);
 
+// At most `limit` bytes of client-supplied text for a message, cut on a character boundary, with
+// "..." when cut: a body full of junk must not produce a response many times its size.
+std::string shorten(const std::string& text, std::size_t limit = 40);
+
 }  // namespace keel::plugins::orders

@@ -3,14 +3,14 @@
 #include "order_request.h"
 
 #include <Poco/DigestEngine.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/MediaType.h>
 #include <Poco/SHA2Engine.h>
+#include <Poco/String.h>
 #include <keel/problem.h>
 
-#include <cctype>
-#include <cstdio>
-
 #include "json_document.h"
-#include "order_json.h"
 #include "money.h"
 
 namespace keel::plugins::orders {
@@ -46,26 +46,6 @@ private:
     std::size_t total_ = 0;
 };
 
-std::string lowercase(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
-
-std::string trim(const std::string& text) {
-    const auto first = text.find_first_not_of(" \t");
-    if (first == std::string::npos) return "";
-    const auto last = text.find_last_not_of(" \t");
-    return text.substr(first, last - first + 1);
-}
-
-// At most `limit` bytes of client-supplied text for a message, cut on a character boundary.
-std::string shorten(const std::string& text, std::size_t limit = 40) {
-    if (text.size() <= limit) return text;
-    std::size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    return text.substr(0, cut) + "...";
-}
-
 const char* describeType(JsonValue::Type type) {
     switch (type) {
         case JsonValue::Type::Null:
@@ -89,33 +69,17 @@ const char* describeType(JsonValue::Type type) {
 }
 
 void checkContentType(const std::string& contentType) {
-    if (trim(contentType).empty()) {
+    if (Poco::trim(contentType).empty()) {
         throwUnsupportedMediaType("the request has no Content-Type; expected application/json");
     }
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-        const auto semicolon = contentType.find(';', start);
-        parts.push_back(trim(contentType.substr(start, semicolon - start)));
-        if (semicolon == std::string::npos) break;
-        start = semicolon + 1;
+    const Poco::Net::MediaType media(contentType);  // type and subtype compared case-insensitively
+    if (!media.matches("application", "json")) {
+        throwUnsupportedMediaType("Content-Type is \"" + shorten(contentType, 100) + "\"; expected application/json");
     }
-    if (lowercase(parts[0]) != "application/json") {
+    // JSON is UTF-8 (RFC 8259 section 8.1); reading it in another charset would garble it.
+    if (media.hasParameter("charset") && Poco::icompare(media.getParameter("charset"), "utf-8") != 0) {
         throwUnsupportedMediaType("Content-Type is \"" + shorten(contentType, 100) +
-                                  "\"; expected application/json");
-    }
-    for (std::size_t i = 1; i < parts.size(); ++i) {
-        const auto equals = parts[i].find('=');
-        if (equals == std::string::npos || lowercase(trim(parts[i].substr(0, equals))) != "charset") continue;
-        std::string charset = trim(parts[i].substr(equals + 1));
-        if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
-            charset = charset.substr(1, charset.size() - 2);
-        }
-        // JSON is UTF-8 (RFC 8259 section 8.1); reading it in another charset would garble it.
-        if (lowercase(charset) != "utf-8") {
-            throwUnsupportedMediaType("Content-Type is \"" + shorten(contentType, 100) +
-                                      "\"; expected application/json with no charset or charset=utf-8");
-        }
+                                  "\"; expected application/json with no charset or charset=utf-8");
     }
 }
 
@@ -247,18 +211,15 @@ bool totalFits(const std::vector<OrderItem>& items) {
         detail += " (and " + std::to_string(more) + (more == 1 ? " more problem" : " more problems") +
                   ", see \"errors\")";
     }
-    std::string json = "[";
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& error : errors.reported()) {
-        if (json.size() > 1) json += ',';
-        json += "{\"field\":";
-        json += jsonString(error.field);
-        json += ",\"message\":";
-        json += jsonString(error.message);
-        json += '}';
+        Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("field", error.field);
+        entry->set("message", error.message);
+        list->add(entry);
     }
-    json += ']';
     Problem problem = Problem::of(422, "Invalid order", detail);
-    problem.jsonExtensions["errors"] = json;
+    problem.extensions["errors"] = list;
     throw HttpError(std::move(problem));
 }
 
@@ -280,9 +241,9 @@ OrderRequest parseOrderRequest(const std::string& contentType, const std::string
     } catch (const JsonParseError& error) {
         Problem problem = Problem::of(400, "Malformed JSON",
                                       std::string("request body is not valid JSON: ") + error.what());
-        problem.jsonExtensions["line"] = std::to_string(error.line());
-        problem.jsonExtensions["column"] = std::to_string(error.column());
-        problem.jsonExtensions["offset"] = std::to_string(error.offset());
+        problem.extensions["line"] = error.line();
+        problem.extensions["column"] = error.column();
+        problem.extensions["offset"] = error.offset();
         throw HttpError(std::move(problem));
     }
     if (document.type != JsonValue::Type::Object) {

@@ -36,8 +36,8 @@ struct OrderLimits {
 //   415 Unsupported Media Type  Content-Type is not application/json (parameters are allowed; a
 //                               charset, if given, must be utf-8)
 //   413 Content Too Large       body longer than limits.maxBodyBytes
-//   400 Malformed JSON          not JSON (jsonExtensions line, column, offset) or not an object
-//   422 Invalid order           anything else; jsonExtensions "errors" is an array of
+//   400 Malformed JSON          not JSON (extensions line, column, offset) or not an object
+//   422 Invalid order           anything else; extension "errors" is an array of
 //                               {"field": "items[0].quantity", "message": "..."}, one per problem
 //                               found, and the detail summarizes the first.
 // Unknown fields are refused rather than ignored, so a typo such as "quantiy" cannot pass silently.

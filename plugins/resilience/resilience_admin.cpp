@@ -7,7 +7,6 @@
 
 #include <keel/problem.h>
 
-#include <sstream>
 
 namespace keel::plugins::resilience {
 
@@ -57,12 +56,6 @@ Object::Ptr describe(const ResiliencePipeline& pipeline, CircuitBreaker& breaker
     return item;
 }
 
-std::string text(const Object& object) {
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
-
 }  // namespace
 
 std::vector<Route> adminRoutes(ResilienceRegistry& registry, const RateLimitMiddleware* rateLimit) {
@@ -88,7 +81,7 @@ std::vector<Route> adminRoutes(ResilienceRegistry& registry, const RateLimitMidd
                                    limit->set("remembered_keys", static_cast<Poco::UInt64>(rateLimit->rememberedKeys()));
                                }
                                body.set("rate_limit", limit);
-                               response.sendJson(200, text(body));
+                               response.sendJson(200, body);
                            },
                            admin});
     routes.push_back(Route{
@@ -115,7 +108,7 @@ std::vector<Route> adminRoutes(ResilienceRegistry& registry, const RateLimitMidd
             } else {
                 throw HttpError(400, "Bad Request", "\"state\" must be \"open\", \"closed\" or \"auto\"");
             }
-            response.sendJson(200, text(*describe(*pipeline, pipeline->breaker())));
+            response.sendJson(200, *describe(*pipeline, pipeline->breaker()));
         },
         admin});
     return routes;

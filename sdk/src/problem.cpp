@@ -1,12 +1,9 @@
 // RFC 9457 problem details rendering.
 #include "keel/problem.h"
 
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
-#include <sstream>
-
+#include "keel/json.h"
 #include "keel/response.h"
 
 namespace keel {
@@ -18,18 +15,7 @@ void writeProblem(Response& response, const Problem& problem) {
     body.set("status", problem.status);
     if (!problem.detail.empty()) body.set("detail", problem.detail);
     for (const auto& [name, value] : problem.extensions) body.set(name, value);
-    for (const auto& [name, json] : problem.jsonExtensions) {
-        try {
-            // Poco's parser refuses a bare scalar ("1"): parse it as the element of an array.
-            const auto wrapped = Poco::JSON::Parser().parse("[" + json + "]").extract<Poco::JSON::Array::Ptr>();
-            body.set(name, wrapped->get(0));
-        } catch (const Poco::Exception&) {
-            body.set(name, json);  // not JSON after all: still shown, as a string
-        }
-    }
-    std::ostringstream out;
-    body.stringify(out);
-    response.send(problem.status, out.str(), "application/problem+json");
+    response.send(problem.status, toJsonText(body), "application/problem+json");
 }
 
 HttpError::HttpError(int status, std::string title, std::string detail)

@@ -1,6 +1,8 @@
 // Response building and the reason phrases Poco would get wrong ("201 OK", see docs/design-notes.md).
 #include "keel/response.h"
 
+#include "keel/json.h"
+
 namespace keel {
 
 const char* reasonPhrase(int status) {
@@ -62,6 +64,10 @@ void Response::send(int status, std::string body, const std::string& contentType
     setStatus(status);
     setBody(std::move(body), contentType);
 }
+
+void Response::sendJson(int status, const Poco::JSON::Object& body) { sendJson(status, toJsonText(body)); }
+
+void Response::sendJson(int status, const Poco::JSON::Array& body) { sendJson(status, toJsonText(body)); }
 
 void Response::clear() {
     setStatus(200);

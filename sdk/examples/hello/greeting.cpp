@@ -2,9 +2,9 @@
 #include "greeting.h"
 
 #include <Poco/JSON/Object.h>
+#include <keel/json.h>
 
 #include <cctype>
-#include <sstream>
 
 namespace keel::plugins::hello {
 
@@ -19,9 +19,7 @@ bool isValidName(const std::string& name) {
 std::string greetingJson(const std::string& greeting, const std::string& name) {
     Poco::JSON::Object body;
     body.set("message", greeting + ", " + name + "!");
-    std::ostringstream out;
-    body.stringify(out);
-    return out.str();
+    return keel::toJsonText(body);
 }
 
 }  // namespace keel::plugins::hello

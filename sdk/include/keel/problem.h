@@ -1,6 +1,8 @@
 // Errors as RFC 9457 problem details (application/problem+json), the one error format of Keel.
 #pragma once
 
+#include <Poco/Dynamic/Var.h>
+
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -25,10 +27,9 @@ struct Problem {
     std::string title;   // short, the same for every occurrence of this kind of problem
     std::string detail;  // precise, for this occurrence
     std::string type = "about:blank";
-    // Extension members, rendered as JSON strings ("position", ...).
-    std::map<std::string, std::string> extensions;
-    // Extension members given as JSON text, rendered as that JSON value ("errors": [...]).
-    std::map<std::string, std::string> jsonExtensions;
+    // Extension members, rendered as JSON values of their own type: a string, a number, a bool,
+    // or a Poco::JSON::Array::Ptr / Object::Ptr ("max_length": 10, "errors": [...]).
+    std::map<std::string, Poco::Dynamic::Var> extensions;
 };
 
 // Writes `problem` as the response: status, Content-Type application/problem+json, JSON body.

@@ -2,6 +2,9 @@
 // returns. Same ownership and threading as keel::Request.
 #pragma once
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include <string>
 
 #include "keel/export.h"
@@ -26,6 +29,9 @@ public:
     // Shorthands: a status and a body of the given media type.
     void send(int status, std::string body, const std::string& contentType = "text/plain; charset=utf-8");
     void sendJson(int status, std::string json) { send(status, std::move(json), "application/json"); }
+    // The object or array as compact JSON text (keel::toJsonText), application/json.
+    void sendJson(int status, const Poco::JSON::Object& body);
+    void sendJson(int status, const Poco::JSON::Array& body);
 
     // Resets status, headers and body, e.g. before the recovery middleware writes a 500.
     void clear();

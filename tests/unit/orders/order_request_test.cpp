@@ -233,7 +233,7 @@ TEST_P(OrderRequestRefusal, AnswersWithThePreciseProblem) {
                            << "\"; detail: " << problem.detail;
     } else {
         EXPECT_NE(problem.detail.find(bad.message), std::string::npos) << problem.detail;
-        EXPECT_EQ(problem.jsonExtensions.count("errors"), 0u);
+        EXPECT_EQ(problem.extensions.count("errors"), 0u);
     }
     const char* const titles[][2] = {{"400", "Malformed JSON"},
                                      {"413", "Content Too Large"},
@@ -245,8 +245,8 @@ TEST_P(OrderRequestRefusal, AnswersWithThePreciseProblem) {
         }
     }
     if (bad.line != 0) {
-        EXPECT_EQ(problem.jsonExtensions.at("line"), std::to_string(bad.line)) << problem.detail;
-        EXPECT_EQ(problem.jsonExtensions.at("column"), std::to_string(bad.column)) << problem.detail;
+        EXPECT_EQ(problem.extensions.at("line").convert<int>(), bad.line) << problem.detail;
+        EXPECT_EQ(problem.extensions.at("column").convert<int>(), bad.column) << problem.detail;
         EXPECT_NE(problem.detail.find("line " + std::to_string(bad.line) + ", column " +
                                       std::to_string(bad.column)),
                   std::string::npos)
@@ -268,11 +268,14 @@ TEST(OrderRequest, MalformedJsonProblemCarriesLineColumnAndOffsetAsNumbers) {
         problem.detail,
         "request body is not valid JSON: line 1, column 12: expected ':' after an object key, found '\"'");
     EXPECT_EQ(problem.title, "Malformed JSON");
-    // JSON text, so they are rendered as numbers; no string extensions that would duplicate them.
-    EXPECT_EQ(problem.jsonExtensions.at("line"), "1");
-    EXPECT_EQ(problem.jsonExtensions.at("column"), "12");
-    EXPECT_EQ(problem.jsonExtensions.at("offset"), "11");
-    EXPECT_TRUE(problem.extensions.empty());
+    // Numbers, rendered as JSON numbers; nothing else beside them.
+    EXPECT_EQ(problem.extensions.at("line").convert<int>(), 1);
+    EXPECT_EQ(problem.extensions.at("column").convert<int>(), 12);
+    EXPECT_EQ(problem.extensions.at("offset").convert<int>(), 11);
+    EXPECT_EQ(problem.extensions.size(), 3u);
+    const auto body = rendered(problem);
+    EXPECT_TRUE(body->get("line").isInteger());
+    EXPECT_EQ(body->getValue<int>("offset"), 11);
 }
 
 TEST(OrderRequest, CollectsEveryProblemNotJustTheFirst) {
