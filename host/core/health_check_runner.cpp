@@ -28,80 +28,85 @@ std::vector<HealthCheckReport> HealthCheckRunner::run(const std::vector<HealthCh
         std::chrono::steady_clock::time_point deadline;
     };
     std::vector<Pending> pending;
-    const auto now = std::chrono::steady_clock::now();
     for (const auto& entry : entries) {
-        const std::string key = entry.plugin + "/" + entry.check.name;
-        std::shared_ptr<Execution> execution;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            auto& slot = running_[key];
-            if (slot) {
-                std::lock_guard<std::mutex> executionLock(slot->mutex);
-                if (!slot->finished) {
-                    pending.push_back({&entry, nullptr, now});
-                    continue;
-                }
-            }
-            slot = execution = std::make_shared<Execution>();
-        }
-        execution->started = std::chrono::steady_clock::now();
-        // The thread owns copies of everything it touches; pin is released last, after the
-        // check's function (plugin code) is destroyed.
-        struct Job {
-            std::shared_ptr<const void> pin;
-            std::function<HealthCheckResult()> run;
-            std::shared_ptr<Execution> execution;
-        };
-        auto job = std::make_unique<Job>(Job{entry.pin, entry.check.run, execution});
-        std::thread([job = std::move(job)]() mutable {
-            HealthCheckResult result;
-            try {
-                result = job->run ? job->run() : HealthCheckResult{HealthStatus::Fail, "check has no function"};
-            } catch (const std::exception& error) {
-                result = {HealthStatus::Fail, std::string("check threw: ") + error.what()};
-            } catch (...) {
-                result = {HealthStatus::Fail, "check threw a non-standard exception"};
-            }
-            {
-                std::lock_guard<std::mutex> lock(job->execution->mutex);
-                job->execution->result = std::move(result);
-                job->execution->took = std::chrono::steady_clock::now() - job->execution->started;
-                job->execution->finished = true;
-            }
-            job->execution->done.notify_all();
-            job->run = nullptr;
-            job.reset();
-        }).detach();
-        pending.push_back({&entry, execution, execution->started + entry.check.timeout});
+        std::shared_ptr<Execution> execution = begin(entry);
+        const auto deadline = execution ? execution->started + entry.check.timeout : std::chrono::steady_clock::now();
+        pending.push_back({&entry, std::move(execution), deadline});
     }
-
+    // Every check runs at once; the waits overlap, so the slowest check bounds the whole run.
     std::vector<HealthCheckReport> reports;
-    for (const auto& item : pending) {
-        HealthCheckReport report;
-        report.plugin = item.entry->plugin;
-        report.name = item.entry->check.name;
-        report.componentType = item.entry->check.componentType;
-        report.critical = item.entry->check.critical;
-        report.time = std::chrono::system_clock::now();
-        if (!item.execution) {
-            report.status = HealthStatus::Fail;
-            report.output = "previous run has not returned yet (exceeded its " +
-                            describe(item.entry->check.timeout) + " timeout)";
-        } else {
-            std::unique_lock<std::mutex> lock(item.execution->mutex);
-            if (item.execution->done.wait_until(lock, item.deadline, [&] { return item.execution->finished; })) {
-                report.status = item.execution->result.status;
-                report.output = item.execution->result.output;
-                report.observed = std::chrono::duration_cast<std::chrono::microseconds>(item.execution->took);
-            } else {
-                report.status = HealthStatus::Fail;
-                report.output = "timed out after " + describe(item.entry->check.timeout);
-                report.observed = std::chrono::duration_cast<std::chrono::microseconds>(item.entry->check.timeout);
-            }
-        }
-        reports.push_back(std::move(report));
-    }
+    reports.reserve(pending.size());
+    for (const auto& item : pending) reports.push_back(report(*item.entry, item.execution, item.deadline));
     return reports;
+}
+
+std::shared_ptr<HealthCheckRunner::Execution> HealthCheckRunner::begin(const HealthCheckEntry& entry) {
+    const std::string key = entry.plugin + "/" + entry.check.name;
+    std::shared_ptr<Execution> execution;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto& slot = running_[key];
+        if (slot) {
+            std::lock_guard<std::mutex> executionLock(slot->mutex);
+            if (!slot->finished) return nullptr;
+        }
+        slot = execution = std::make_shared<Execution>();
+    }
+    execution->started = std::chrono::steady_clock::now();
+    // The thread owns copies of everything it touches; pin is released last, after the
+    // check's function (plugin code) is destroyed.
+    struct Job {
+        std::shared_ptr<const void> pin;
+        std::function<HealthCheckResult()> run;
+        std::shared_ptr<Execution> execution;
+    };
+    auto job = std::make_unique<Job>(Job{entry.pin, entry.check.run, execution});
+    std::thread([job = std::move(job)]() mutable {
+        HealthCheckResult result;
+        try {
+            result = job->run ? job->run() : HealthCheckResult{HealthStatus::Fail, "check has no function"};
+        } catch (const std::exception& error) {
+            result = {HealthStatus::Fail, std::string("check threw: ") + error.what()};
+        } catch (...) {
+            result = {HealthStatus::Fail, "check threw a non-standard exception"};
+        }
+        {
+            std::lock_guard<std::mutex> lock(job->execution->mutex);
+            job->execution->result = std::move(result);
+            job->execution->took = std::chrono::steady_clock::now() - job->execution->started;
+            job->execution->finished = true;
+        }
+        job->execution->done.notify_all();
+        job->run = nullptr;
+        job.reset();
+    }).detach();
+    return execution;
+}
+
+HealthCheckReport HealthCheckRunner::report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution,
+                                            std::chrono::steady_clock::time_point deadline) {
+    HealthCheckReport report;
+    report.plugin = entry.plugin;
+    report.name = entry.check.name;
+    report.componentType = entry.check.componentType;
+    report.critical = entry.check.critical;
+    report.time = std::chrono::system_clock::now();
+    if (!execution) {
+        report.status = HealthStatus::Fail;
+        report.output = "previous run has not returned yet (exceeded its " + describe(entry.check.timeout) + " timeout)";
+        return report;
+    }
+    std::unique_lock<std::mutex> lock(execution->mutex);
+    if (execution->done.wait_until(lock, deadline, [&] { return execution->finished; })) {
+        report.status = execution->result.status;
+        report.output = execution->result.output;
+        report.observed = std::chrono::duration_cast<std::chrono::microseconds>(execution->took);
+    } else {
+        report.status = HealthStatus::Fail;
+        report.output = "timed out after " + describe(entry.check.timeout);
+        report.observed = std::chrono::duration_cast<std::chrono::microseconds>(entry.check.timeout);
+    }
+    return report;
 }
 
 }  // namespace keel::host

@@ -3,6 +3,7 @@
 // fail until it returns. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,11 @@ public:
 
 private:
     struct Execution;
+    // Starts the check on a thread of its own; nullptr while its previous run has not returned.
+    std::shared_ptr<Execution> begin(const HealthCheckEntry& entry);
+    // Waits for the run until `deadline`, then reports its result or the timeout.
+    static HealthCheckReport report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution,
+                                    std::chrono::steady_clock::time_point deadline);
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Execution>> running_;  // by "plugin/check"
 };

@@ -50,6 +50,92 @@ std::string_view trimOws(std::string_view text) {
 
 Rejection reject(int status, RejectReason reason, std::string detail) { return Rejection{status, reason, std::move(detail)}; }
 
+Rejection uriTooLong(const HeadLimits& limits) {
+    return reject(414, RejectReason::UriTooLong,
+                  "the request target is longer than " + std::to_string(limits.maxUriLength) +
+                      " bytes (server.max_uri_length)");
+}
+
+Rejection headersTooLarge(const HeadLimits& limits) {
+    return reject(431, RejectReason::HeadersTooLarge,
+                  "the header fields are larger than " + std::to_string(limits.maxHeaderBytes) +
+                      " bytes (server.max_header_size)");
+}
+
+// The head's lines without their CRLF and without the final empty line. Lines must end in CRLF:
+// a lone CR or LF is a framing attack vector.
+std::optional<Rejection> splitHeadLines(std::string_view head, std::vector<std::string_view>& lines) {
+    std::size_t start = 0;
+    while (start < head.size()) {
+        const auto lf = head.find('\n', start);
+        if (lf == std::string_view::npos) break;
+        if (lf == start || head[lf - 1] != '\r') {
+            return reject(400, RejectReason::BadRequest, "a line of the request head does not end in CRLF");
+        }
+        lines.push_back(head.substr(start, lf - 1 - start));
+        start = lf + 1;
+    }
+    if (lines.empty() || !lines.back().empty()) {
+        return reject(400, RejectReason::BadRequest, "the request head does not end with an empty line");
+    }
+    lines.pop_back();
+    if (lines.empty()) return reject(400, RejectReason::BadRequest, "the request line is missing");
+    return std::nullopt;
+}
+
+// method SP request-target SP HTTP-version (RFC 9112 section 3).
+std::optional<Rejection> checkRequestLine(std::string_view requestLine, const HeadLimits& limits) {
+    const auto firstSpace = requestLine.find(' ');
+    const auto lastSpace = requestLine.rfind(' ');
+    if (firstSpace == std::string_view::npos || firstSpace == lastSpace) {
+        return reject(400, RejectReason::BadRequest, "the request line is not 'method target HTTP-version'");
+    }
+    const auto method = requestLine.substr(0, firstSpace);
+    const auto target = requestLine.substr(firstSpace + 1, lastSpace - firstSpace - 1);
+    const auto version = requestLine.substr(lastSpace + 1);
+    if (!isToken(method)) return reject(400, RejectReason::BadRequest, "the request method is not a token");
+    if (target.size() > limits.maxUriLength) return uriTooLong(limits);
+    if (target.empty() || !isVisibleAscii(target)) {
+        return reject(400, RejectReason::BadRequest,
+                      "the request target is empty or contains spaces, control characters or non-ASCII bytes");
+    }
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !std::isdigit(static_cast<unsigned char>(version[5])) ||
+        version[6] != '.' || !std::isdigit(static_cast<unsigned char>(version[7]))) {
+        return reject(400, RejectReason::BadRequest, "the request line does not end in an HTTP version");
+    }
+    if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+        return reject(505, RejectReason::UnsupportedVersion, "only HTTP/1.1 and HTTP/1.0 are served");
+    }
+    if (target.front() != '/' && target != "*" && target.rfind("http://", 0) != 0 && target.rfind("https://", 0) != 0) {
+        return reject(400, RejectReason::BadRequest, "the request target is not an absolute path or an absolute URI");
+    }
+    if (!hasValidPercentEncoding(target)) {
+        return reject(400, RejectReason::BadRequest, "the request target has a '%' that is not followed by two hex digits");
+    }
+    return std::nullopt;
+}
+
+// name ":" OWS value OWS, one per line: no folding, a token name, no control characters.
+std::optional<Rejection> checkHeaderLine(std::string_view line, std::size_t number) {
+    if (line.front() == ' ' || line.front() == '\t') {
+        return reject(400, RejectReason::BadRequest, "obsolete line folding in a header field is not accepted");
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) {
+        return reject(400, RejectReason::BadRequest, "header line " + std::to_string(number) + " has no colon");
+    }
+    if (!isToken(line.substr(0, colon))) {
+        return reject(400, RejectReason::BadRequest,
+                      "header line " + std::to_string(number) +
+                          " has a field name that is not a token (whitespace before the colon?)");
+    }
+    if (!isFieldValue(line.substr(colon + 1))) {
+        return reject(400, RejectReason::BadRequest,
+                      "header line " + std::to_string(number) + " has a control character in its value");
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 const char* rejectReasonLabel(RejectReason reason) {
@@ -96,78 +182,18 @@ std::optional<Rejection> checkPartialHead(std::string_view buffered, const HeadL
     const std::size_t maxRequestLine = limits.maxUriLength + 64;
     const auto lineEnd = buffered.find('\n');
     if (lineEnd == std::string_view::npos) {
-        if (buffered.size() > maxRequestLine) {
-            return reject(414, RejectReason::UriTooLong,
-                          "the request target is longer than " + std::to_string(limits.maxUriLength) +
-                              " bytes (server.max_uri_length)");
-        }
+        if (buffered.size() > maxRequestLine) return uriTooLong(limits);
         return std::nullopt;
     }
-    if (lineEnd > maxRequestLine) {
-        return reject(414, RejectReason::UriTooLong,
-                      "the request target is longer than " + std::to_string(limits.maxUriLength) +
-                          " bytes (server.max_uri_length)");
-    }
-    if (buffered.size() - lineEnd - 1 > limits.maxHeaderBytes + 2) {
-        return reject(431, RejectReason::HeadersTooLarge,
-                      "the header fields are larger than " + std::to_string(limits.maxHeaderBytes) +
-                          " bytes (server.max_header_size)");
-    }
+    if (lineEnd > maxRequestLine) return uriTooLong(limits);
+    if (buffered.size() - lineEnd - 1 > limits.maxHeaderBytes + 2) return headersTooLarge(limits);
     return std::nullopt;
 }
 
 std::optional<Rejection> checkRequestHead(std::string_view head, const HeadLimits& limits) {
-    // Lines must end in CRLF; a lone CR or LF is a framing attack vector.
     std::vector<std::string_view> lines;
-    std::size_t start = 0;
-    while (start < head.size()) {
-        const auto lf = head.find('\n', start);
-        if (lf == std::string_view::npos) break;
-        if (lf == start || head[lf - 1] != '\r') {
-            return reject(400, RejectReason::BadRequest, "a line of the request head does not end in CRLF");
-        }
-        lines.push_back(head.substr(start, lf - 1 - start));
-        start = lf + 1;
-    }
-    if (lines.empty() || !lines.back().empty()) {
-        return reject(400, RejectReason::BadRequest, "the request head does not end with an empty line");
-    }
-    lines.pop_back();
-    if (lines.empty()) return reject(400, RejectReason::BadRequest, "the request line is missing");
-
-    const std::string_view requestLine = lines.front();
-    const auto firstSpace = requestLine.find(' ');
-    const auto lastSpace = requestLine.rfind(' ');
-    if (firstSpace == std::string_view::npos || firstSpace == lastSpace) {
-        return reject(400, RejectReason::BadRequest, "the request line is not 'method target HTTP-version'");
-    }
-    const auto method = requestLine.substr(0, firstSpace);
-    const auto target = requestLine.substr(firstSpace + 1, lastSpace - firstSpace - 1);
-    const auto version = requestLine.substr(lastSpace + 1);
-    if (!isToken(method)) return reject(400, RejectReason::BadRequest, "the request method is not a token");
-    if (target.size() > limits.maxUriLength) {
-        return reject(414, RejectReason::UriTooLong,
-                      "the request target is longer than " + std::to_string(limits.maxUriLength) +
-                          " bytes (server.max_uri_length)");
-    }
-    if (target.empty() || !isVisibleAscii(target)) {
-        return reject(400, RejectReason::BadRequest,
-                      "the request target is empty or contains spaces, control characters or non-ASCII bytes");
-    }
-    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !std::isdigit(static_cast<unsigned char>(version[5])) ||
-        version[6] != '.' || !std::isdigit(static_cast<unsigned char>(version[7]))) {
-        return reject(400, RejectReason::BadRequest, "the request line does not end in an HTTP version");
-    }
-    if (version != "HTTP/1.1" && version != "HTTP/1.0") {
-        return reject(505, RejectReason::UnsupportedVersion, "only HTTP/1.1 and HTTP/1.0 are served");
-    }
-    if (target.front() != '/' && target != "*" && target.rfind("http://", 0) != 0 && target.rfind("https://", 0) != 0) {
-        return reject(400, RejectReason::BadRequest, "the request target is not an absolute path or an absolute URI");
-    }
-    if (!hasValidPercentEncoding(target)) {
-        return reject(400, RejectReason::BadRequest, "the request target has a '%' that is not followed by two hex digits");
-    }
-
+    if (auto rejection = splitHeadLines(head, lines)) return rejection;
+    if (auto rejection = checkRequestLine(lines.front(), limits)) return rejection;
     const std::size_t headerCount = lines.size() - 1;
     if (headerCount > limits.maxHeaderCount) {
         return reject(431, RejectReason::HeadersTooLarge,
@@ -175,30 +201,10 @@ std::optional<Rejection> checkRequestHead(std::string_view head, const HeadLimit
     }
     std::size_t headerBytes = 0;
     for (std::size_t i = 1; i < lines.size(); ++i) {
-        const std::string_view line = lines[i];
-        headerBytes += line.size() + 2;
-        if (line.front() == ' ' || line.front() == '\t') {
-            return reject(400, RejectReason::BadRequest, "obsolete line folding in a header field is not accepted");
-        }
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos) {
-            return reject(400, RejectReason::BadRequest, "header line " + std::to_string(i) + " has no colon");
-        }
-        if (!isToken(line.substr(0, colon))) {
-            return reject(400, RejectReason::BadRequest,
-                          "header line " + std::to_string(i) +
-                              " has a field name that is not a token (whitespace before the colon?)");
-        }
-        if (!isFieldValue(line.substr(colon + 1))) {
-            return reject(400, RejectReason::BadRequest,
-                          "header line " + std::to_string(i) + " has a control character in its value");
-        }
+        headerBytes += lines[i].size() + 2;
+        if (auto rejection = checkHeaderLine(lines[i], i)) return rejection;
     }
-    if (headerBytes > limits.maxHeaderBytes) {
-        return reject(431, RejectReason::HeadersTooLarge,
-                      "the header fields are larger than " + std::to_string(limits.maxHeaderBytes) +
-                          " bytes (server.max_header_size)");
-    }
+    if (headerBytes > limits.maxHeaderBytes) return headersTooLarge(limits);
     return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 #include "resilience_pipeline.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace keel::plugins::resilience {
 
@@ -78,62 +79,78 @@ Result ResiliencePipeline::execute(const std::function<Outcome(const Attempt&)>&
         const auto attemptStart = time_.now();
         const auto attemptDeadline =
             policies.timeout ? std::min(deadline, attemptStart + config_.attemptTimeout) : deadline;
-        Outcome outcome;
-        try {
-            outcome = call(Attempt(number, attemptDeadline));
-        } catch (const std::exception& error) {
-            outcome = Outcome::failure(std::string("the call threw: ") + error.what(), false);
-        } catch (...) {
-            outcome = Outcome::failure("the call threw a non-standard exception", false);
-        }
-        const auto attemptEnd = time_.now();
-        const bool timedOut = attemptEnd > attemptDeadline;
-        if (timedOut) {
-            // A late answer is no answer: the caller has already given up on it.
-            outcome = Outcome::failure("attempt " + std::to_string(number) + " exceeded its deadline", true);
-        }
-        const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(attemptEnd - attemptStart);
-        if (!policies.circuitBreaker) {
-            // Not this call's breaker: its outcome says nothing about the downstream's health.
-        } else if (outcome.success) {
-            breaker_.recordSuccess(elapsed);
-        } else if (outcome.countsAsFailure) {
-            breaker_.recordFailure(elapsed);
-        } else {
-            breaker_.recordIgnored();
-        }
+        const AttemptRecord record = attempt(call, number, attemptStart, attemptDeadline, policies.circuitBreaker);
         result.attempts = number;
-        result.lastOutcome = outcome;
-        if (outcome.success) return finish(result);
-
-        if (!outcome.retryable) {
-            result.failure = timedOut ? Failure::Timeout : Failure::CallFailed;
-            result.detail = "pipeline " + name_ + ": " + outcome.detail;
-            return finish(result);
-        }
-        if (number >= maxAttempts) {
-            result.failure = timedOut && number == 1 ? Failure::Timeout : Failure::RetriesExhausted;
-            result.detail = "pipeline " + name_ + ": " + std::to_string(number) + " attempt(s) failed, last: " +
-                            outcome.detail;
-            return finish(result);
-        }
-        auto wait = backoffDelay(config_.retry, number, uniform01_);
-        if (outcome.retryAfter) wait = std::max(wait, *outcome.retryAfter);
-        if (attemptEnd + wait >= deadline) {
-            result.failure = Failure::RetriesExhausted;
-            result.detail = "pipeline " + name_ + ": no time left for another attempt before the deadline, last: " +
-                            outcome.detail;
-            return finish(result);
-        }
-        if (!budget_.tryRetry()) {
-            if (metrics_.budgetExhausted != nullptr) metrics_.budgetExhausted->Increment();
-            result.failure = Failure::RetriesExhausted;
-            result.detail = "pipeline " + name_ + ": retry budget exhausted, last: " + outcome.detail;
-            return finish(result);
-        }
+        result.lastOutcome = record.outcome;
+        if (record.outcome.success) return finish(result);
+        const auto next = nextAttemptAt(record, number, maxAttempts, deadline, result);
+        if (!next) return finish(result);
         if (metrics_.retries != nullptr) metrics_.retries->Increment();
-        time_.sleepUntil(attemptEnd + wait);
+        time_.sleepUntil(*next);
     }
+}
+
+ResiliencePipeline::AttemptRecord ResiliencePipeline::attempt(const std::function<Outcome(const Attempt&)>& call,
+                                                              int number, keel::resilience::Clock::time_point start,
+                                                              keel::resilience::Clock::time_point deadline,
+                                                              bool breakerCounts) {
+    AttemptRecord record;
+    try {
+        record.outcome = call(Attempt(number, deadline));
+    } catch (const std::exception& error) {
+        record.outcome = Outcome::failure(std::string("the call threw: ") + error.what(), false);
+    } catch (...) {
+        record.outcome = Outcome::failure("the call threw a non-standard exception", false);
+    }
+    record.end = time_.now();
+    record.timedOut = record.end > deadline;
+    if (record.timedOut) {
+        // A late answer is no answer: the caller has already given up on it.
+        record.outcome = Outcome::failure("attempt " + std::to_string(number) + " exceeded its deadline", true);
+    }
+    // A call that skips the breaker says nothing about the downstream's health.
+    if (!breakerCounts) return record;
+    const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(record.end - start);
+    if (record.outcome.success) {
+        breaker_.recordSuccess(elapsed);
+    } else if (record.outcome.countsAsFailure) {
+        breaker_.recordFailure(elapsed);
+    } else {
+        breaker_.recordIgnored();
+    }
+    return record;
+}
+
+std::optional<keel::resilience::Clock::time_point> ResiliencePipeline::nextAttemptAt(
+    const AttemptRecord& record, int number, int maxAttempts, keel::resilience::Clock::time_point deadline,
+    Result& result) {
+    const Outcome& outcome = record.outcome;
+    if (!outcome.retryable) {
+        result.failure = record.timedOut ? Failure::Timeout : Failure::CallFailed;
+        result.detail = "pipeline " + name_ + ": " + outcome.detail;
+        return std::nullopt;
+    }
+    if (number >= maxAttempts) {
+        result.failure = record.timedOut && number == 1 ? Failure::Timeout : Failure::RetriesExhausted;
+        result.detail =
+            "pipeline " + name_ + ": " + std::to_string(number) + " attempt(s) failed, last: " + outcome.detail;
+        return std::nullopt;
+    }
+    auto wait = backoffDelay(config_.retry, number, uniform01_);
+    if (outcome.retryAfter) wait = std::max(wait, *outcome.retryAfter);
+    if (record.end + wait >= deadline) {
+        result.failure = Failure::RetriesExhausted;
+        result.detail =
+            "pipeline " + name_ + ": no time left for another attempt before the deadline, last: " + outcome.detail;
+        return std::nullopt;
+    }
+    if (!budget_.tryRetry()) {
+        if (metrics_.budgetExhausted != nullptr) metrics_.budgetExhausted->Increment();
+        result.failure = Failure::RetriesExhausted;
+        result.detail = "pipeline " + name_ + ": retry budget exhausted, last: " + outcome.detail;
+        return std::nullopt;
+    }
+    return record.end + wait;
 }
 
 }  // namespace keel::plugins::resilience

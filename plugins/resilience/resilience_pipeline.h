@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <keel/resilience.h>
@@ -46,6 +47,20 @@ public:
     const PolicyConfig& config() const { return config_; }
 
 private:
+    // One call of `call`, and what it tells the breaker (when `breakerCounts`).
+    struct AttemptRecord {
+        keel::resilience::Outcome outcome;
+        bool timedOut = false;  // answered after its deadline: counted as a retryable failure
+        keel::resilience::Clock::time_point end;
+    };
+    AttemptRecord attempt(const std::function<keel::resilience::Outcome(const keel::resilience::Attempt&)>& call,
+                          int number, keel::resilience::Clock::time_point start,
+                          keel::resilience::Clock::time_point deadline, bool breakerCounts);
+    // After a failed attempt: when to try again, or std::nullopt with `result` saying why not.
+    std::optional<keel::resilience::Clock::time_point> nextAttemptAt(const AttemptRecord& record, int number,
+                                                                     int maxAttempts,
+                                                                     keel::resilience::Clock::time_point deadline,
+                                                                     keel::resilience::Result& result);
     keel::resilience::Result finish(keel::resilience::Result result) const;
 
     const std::string name_;
