@@ -69,120 +69,139 @@ Poco::JSON::Object::Ptr jsonBody(const Request& request) {
     return parsed.extract<Poco::JSON::Object::Ptr>();
 }
 
+void answerStatus(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
+                  Response& response) {
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("version", hostState.version());
+    body.set("ready", hostState.ready());
+    body.set("draining", hostState.draining());
+    body.set("in_flight", dispatcher.inFlight());  // this request is one of them
+    body.set("served", static_cast<Poco::UInt64>(dispatcher.served()));
+    body.set("plugins", static_cast<int>(plugins.loadedNames().size()));
+    response.sendJson(200, body);
+}
+
+void answerFeatures(PluginManager& plugins, Response& response) {
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
+    for (const auto& flag : plugins.features().list()) {
+        Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("name", flag.name);
+        entry->set("enabled", flag.enabled);
+        entry->set("source", flag.source);
+        list->add(entry);
+    }
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("features", list);
+    response.sendJson(200, body);
+}
+
+void answerPlugins(PluginManager& plugins, Response& response) {
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
+    for (const auto& status : plugins.status()) list->add(describe(status));
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("plugins", list);
+    response.sendJson(200, body);
+}
+
+// What POST /admin/plugins loads: {"name": "hello"} from plugins.dir, or {"path": "/x/y.so"}.
+std::string loadTarget(Request& request, const std::vector<std::string>& trustedDirectories) {
+    const auto contentType = request.header("Content-Type").value_or("");
+    if (!Poco::Net::MediaType(contentType).matches("application", "json")) {
+        throw HttpError(415, "Unsupported Media Type", "send the plugin as application/json: {\"name\": \"hello\"}");
+    }
+    const auto object = jsonBody(request);
+    if (object.isNull()) badRequest("expected a JSON object with \"name\" or \"path\"");
+    std::string target;
+    if (object->has("name") && object->get("name").isString()) target = object->getValue<std::string>("name");
+    if (object->has("path") && object->get("path").isString()) target = object->getValue<std::string>("path");
+    if (target.empty()) badRequest("expected \"name\" (a plugin in plugins.dir) or \"path\" (a plugin file)");
+    if (object->has("name") && !object->has("path") && !isValidPluginName(target)) {
+        badRequest("\"name\" must be a plugin name ([a-z][a-z0-9_-]*, at most 64 characters); use \"path\" "
+                   "for a file");
+    }
+    if (object->has("path")) requireTrustedFile(target, trustedDirectories);
+    return target;
+}
+
+void loadPlugin(PluginManager& plugins, const std::vector<std::string>& trustedDirectories, Request& request,
+                Response& response) {
+    const std::string target = loadTarget(request, trustedDirectories);
+    std::string name;
+    try {
+        name = plugins.load(target);
+    } catch (const PluginStateError& error) {
+        throw HttpError(error.httpStatus(), "Plugin Not Loaded", error.what());
+    } catch (const PluginLoadError& error) {
+        throw HttpError(422, "Plugin Not Loaded", error.what());
+    } catch (const ConfigError& error) {
+        throw HttpError(422, "Plugin Not Loaded", error.what());
+    }
+    for (const auto& status : plugins.status()) {
+        if (status.name != name) continue;
+        response.sendJson(201, *describe(status));
+        response.setHeader("Location", "/admin/plugins/" + name);
+    }
+}
+
+void reloadPlugin(PluginManager& plugins, const std::vector<std::string>& trustedDirectories, Request& request,
+                  Response& response) {
+    const auto body = jsonBody(request);
+    std::string path;
+    if (body && body->has("path")) path = body->optValue<std::string>("path", "");
+    if (!path.empty()) requireTrustedFile(path, trustedDirectories);
+    const std::string name = request.pathParameter("name");
+    try {
+        plugins.reload(name, path);
+    } catch (const PluginStateError& error) {
+        throw HttpError(error.httpStatus(), "Plugin Not Reloaded", error.what());
+    } catch (const PluginLoadError& error) {
+        throw HttpError(422, "Plugin Not Reloaded", std::string(error.what()) + "; the running version keeps serving");
+    } catch (const ConfigError& error) {
+        throw HttpError(422, "Plugin Not Reloaded", std::string(error.what()) + "; the running version keeps serving");
+    }
+    for (const auto& status : plugins.status()) {
+        if (status.name == name) response.sendJson(200, *describe(status));
+    }
+}
+
+void unloadPlugin(PluginManager& plugins, Request& request, Response& response) {
+    const bool cascade = request.query("cascade").value_or("false") == "true";
+    try {
+        plugins.unload(request.pathParameter("name"), cascade);
+    } catch (const PluginStateError& error) {
+        throw HttpError(error.httpStatus(), error.httpStatus() == 404 ? "Not Found" : "Conflict", error.what());
+    }
+    response.setStatus(204);
+}
+
 }  // namespace
 
 std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
-                               std::vector<std::string> trustedDirectories) {
+                               const std::vector<std::string>& trustedDirectories) {
     const std::vector<std::string> admin{kAdminListener};
-    std::vector<Route> routes;
-    routes.push_back(Route{"GET", "/admin/status",
-                           [&plugins, &dispatcher, &hostState](Request&, Response& response) {
-                               Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-                               body.set("version", hostState.version());
-                               body.set("ready", hostState.ready());
-                               body.set("draining", hostState.draining());
-                               // This request is one of them.
-                               body.set("in_flight", dispatcher.inFlight());
-                               body.set("served", static_cast<Poco::UInt64>(dispatcher.served()));
-                               body.set("plugins", static_cast<int>(plugins.loadedNames().size()));
-                               response.sendJson(200, body);
-                           },
-                           admin});
-    routes.push_back(Route{"GET", "/admin/features",
-                           [&plugins](Request&, Response& response) {
-                               Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
-                               for (const auto& flag : plugins.features().list()) {
-                                   Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-                                   entry->set("name", flag.name);
-                                   entry->set("enabled", flag.enabled);
-                                   entry->set("source", flag.source);
-                                   list->add(entry);
-                               }
-                               Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-                               body.set("features", list);
-                               response.sendJson(200, body);
-                           },
-                           admin});
-    routes.push_back(Route{"GET", "/admin/plugins",
-                           [&plugins](Request&, Response& response) {
-                               Poco::JSON::Array::Ptr list = new Poco::JSON::Array();
-                               for (const auto& status : plugins.status()) list->add(describe(status));
-                               Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-                               body.set("plugins", list);
-                               response.sendJson(200, body);
-                           },
-                           admin});
-    routes.push_back(Route{
-        "POST", "/admin/plugins",
-        [&plugins, trustedDirectories](Request& request, Response& response) {
-            const auto contentType = request.header("Content-Type").value_or("");
-            if (!Poco::Net::MediaType(contentType).matches("application", "json")) {
-                throw HttpError(415, "Unsupported Media Type", "send the plugin as application/json: {\"name\": \"hello\"}");
-            }
-            const auto object = jsonBody(request);
-            if (object.isNull()) badRequest("expected a JSON object with \"name\" or \"path\"");
-            std::string target;
-            if (object->has("name") && object->get("name").isString()) target = object->getValue<std::string>("name");
-            if (object->has("path") && object->get("path").isString()) target = object->getValue<std::string>("path");
-            if (target.empty()) badRequest("expected \"name\" (a plugin in plugins.dir) or \"path\" (a plugin file)");
-            if (object->has("name") && !object->has("path") && !isValidPluginName(target)) {
-                badRequest("\"name\" must be a plugin name ([a-z][a-z0-9_-]*, at most 64 characters); use \"path\" "
-                           "for a file");
-            }
-            if (object->has("path")) requireTrustedFile(target, trustedDirectories);
-            std::string name;
-            try {
-                name = plugins.load(target);
-            } catch (const PluginStateError& error) {
-                throw HttpError(error.httpStatus(), "Plugin Not Loaded", error.what());
-            } catch (const PluginLoadError& error) {
-                throw HttpError(422, "Plugin Not Loaded", error.what());
-            } catch (const ConfigError& error) {
-                throw HttpError(422, "Plugin Not Loaded", error.what());
-            }
-            for (const auto& status : plugins.status()) {
-                if (status.name != name) continue;
-                response.sendJson(201, *describe(status));
-                response.setHeader("Location", "/admin/plugins/" + name);
-            }
-        },
-        admin});
-    routes.push_back(Route{"POST", "/admin/plugins/{name}/reload",
-                           [&plugins, trustedDirectories](Request& request, Response& response) {
-                               const auto body = jsonBody(request);
-                               std::string path;
-                               if (body && body->has("path")) path = body->optValue<std::string>("path", "");
-                               if (!path.empty()) requireTrustedFile(path, trustedDirectories);
-                               const std::string name = request.pathParameter("name");
-                               try {
-                                   plugins.reload(name, path);
-                               } catch (const PluginStateError& error) {
-                                   throw HttpError(error.httpStatus(), "Plugin Not Reloaded", error.what());
-                               } catch (const PluginLoadError& error) {
-                                   throw HttpError(422, "Plugin Not Reloaded", std::string(error.what()) +
-                                                                                   "; the running version keeps serving");
-                               } catch (const ConfigError& error) {
-                                   throw HttpError(422, "Plugin Not Reloaded", std::string(error.what()) +
-                                                                                   "; the running version keeps serving");
-                               }
-                               for (const auto& status : plugins.status()) {
-                                   if (status.name == name) response.sendJson(200, *describe(status));
-                               }
-                           },
-                           admin});
-    routes.push_back(Route{"DELETE", "/admin/plugins/{name}",
-                           [&plugins](Request& request, Response& response) {
-                               const bool cascade = request.query("cascade").value_or("false") == "true";
-                               try {
-                                   plugins.unload(request.pathParameter("name"), cascade);
-                               } catch (const PluginStateError& error) {
-                                   throw HttpError(error.httpStatus(), error.httpStatus() == 404 ? "Not Found" : "Conflict",
-                                                   error.what());
-                               }
-                               response.setStatus(204);
-                           },
-                           admin});
-    return routes;
+    return {
+        Route{"GET", "/admin/status",
+              [&plugins, &dispatcher, &hostState](Request&, Response& response) {
+                  answerStatus(plugins, dispatcher, hostState, response);
+              },
+              admin},
+        Route{"GET", "/admin/features", [&plugins](Request&, Response& response) { answerFeatures(plugins, response); },
+              admin},
+        Route{"GET", "/admin/plugins", [&plugins](Request&, Response& response) { answerPlugins(plugins, response); },
+              admin},
+        Route{"POST", "/admin/plugins",
+              [&plugins, trustedDirectories](Request& request, Response& response) {
+                  loadPlugin(plugins, trustedDirectories, request, response);
+              },
+              admin},
+        Route{"POST", "/admin/plugins/{name}/reload",
+              [&plugins, trustedDirectories](Request& request, Response& response) {
+                  reloadPlugin(plugins, trustedDirectories, request, response);
+              },
+              admin},
+        Route{"DELETE", "/admin/plugins/{name}",
+              [&plugins](Request& request, Response& response) { unloadPlugin(plugins, request, response); }, admin},
+    };
 }
 
 }  // namespace keel::host

@@ -15,6 +15,6 @@ namespace keel::host {
 // A plugin file named by path must lie in one of `trustedDirectories` (plugins.dir and
 // plugins.allowed_dirs; see checkTrustedPluginFile): 403 otherwise.
 std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
-                               std::vector<std::string> trustedDirectories);
+                               const std::vector<std::string>& trustedDirectories);
 
 }  // namespace keel::host

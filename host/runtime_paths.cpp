@@ -24,7 +24,7 @@ std::string resolvePluginsDirectory(const std::string& configured) {
     if (!configured.empty()) return configured;
     const std::string base = executableDirectory();
     for (const char* relative : {"../plugins", "../lib/keel/plugins"}) {
-        const std::string candidate = Poco::Path(base).resolve(Poco::Path(relative)).toString();
+        std::string candidate = Poco::Path(base).resolve(Poco::Path(relative)).toString();
         if (Poco::File(candidate).exists()) return candidate;
     }
     return Poco::Path(base).resolve(Poco::Path("../lib/keel/plugins")).toString();

@@ -34,111 +34,119 @@ bool isAcceptableRequestId(const std::string& id) {
     return true;
 }
 
+namespace {
+
+// Adopts the caller's X-Request-ID when it is safe to log, else makes one; echoes it back.
+MiddlewareFunction requestId() {
+    return [](Request& request, Response& response, const Next& next) {
+        const auto offered = request.header("X-Request-ID");
+        request.setRequestId(offered && isAcceptableRequestId(*offered) ? *offered : newRequestId());
+        RequestContext context;
+        context.requestId = request.requestId();
+        RequestContextScope scope(&context);
+        next();
+        response.setHeader("X-Request-ID", request.requestId());
+    };
+}
+
+// The trace context of this request: the caller's (parent-based sampling) or a new one.
+// Returns false when the request is not traced at all.
+bool adoptTraceContext(Request& request, RequestContext& context, const TracingSettings& tracing) {
+    const auto incoming = request.header("traceparent");
+    const auto parent = incoming ? parseTraceParent(*incoming) : std::nullopt;
+    if (parent) {
+        // Parent-based: the caller's sampling decision stands.
+        context.traceId = parent->traceId;
+        context.spanId = parent->spanId;
+        context.sampled = parent->sampled();
+        const auto state = request.header("tracestate");
+        context.traceState = state ? parseTraceState(*state).value_or("") : "";
+        return true;
+    }
+    if (!tracing.enabled) return false;
+    context.traceId = newTraceId();
+    context.spanId.clear();
+    context.sampled = sampleTrace(context.traceId, tracing.sampleRate);
+    return true;
+}
+
+void describeServerSpan(Span& server, const Request& request) {
+    const std::string& route = request.routePattern();
+    server.setAttribute("http.request.method", request.method());
+    server.setAttribute("url.path", request.path());
+    if (!route.empty()) server.setAttribute("http.route", route);
+    server.setAttribute("network.protocol.version", std::string("1.1"));
+    server.setAttribute("keel.listener", request.listener());
+    const std::string& remote = request.remoteAddress();
+    server.setAttribute("client.address", remote.substr(0, remote.rfind(':')));
+    if (const auto agent = request.header("User-Agent")) server.setAttribute("user_agent.original", *agent);
+}
+
+MiddlewareFunction tracingMiddleware(TracingSettings tracing) {
+    return [tracing](Request& request, Response& response, const Next& next) {
+        RequestContext* context = currentRequestContext();
+        if (context == nullptr || !adoptTraceContext(request, *context, tracing)) {
+            next();
+            return;
+        }
+        const std::string& route = request.routePattern();
+        Span server(route.empty() ? request.method() : request.method() + " " + route, SpanKind::Server);
+        if (server.recording()) describeServerSpan(server, request);
+        next();
+        if (server.recording()) {
+            server.setAttribute("http.response.status_code", static_cast<std::int64_t>(response.status()));
+            if (response.status() >= 500) server.setStatus(SpanStatus::Error, "HTTP " + std::to_string(response.status()));
+        }
+    };
+}
+
+MiddlewareFunction accessLog(LogManager& logs) {
+    return [access = logs.accessLogger(), &logs](Request& request, Response& response, const Next& next) {
+        const auto started = std::chrono::steady_clock::now();
+        next();
+        const double millis =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        const std::string route = request.routePattern().empty() ? "unmatched" : request.routePattern();
+        const RequestContext* context = currentRequestContext();
+        const std::string traceId = context != nullptr ? context->traceId : "";
+        const std::string spanId = context != nullptr ? context->spanId : "";
+        char duration[32];
+        std::snprintf(duration, sizeof duration, "%.3f", millis);
+        if (logs.format() == LogFormat::Json) {
+            access->info(
+                "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
+                "\"duration_ms\":{},\"bytes\":{},\"remote\":\"{}\"{}",
+                escapeJson(request.requestId()), escapeJson(request.listener()), escapeJson(request.method()),
+                escapeJson(route), response.status(), duration, response.body().size(),
+                escapeJson(request.remoteAddress()),
+                traceId.empty() ? std::string() : ",\"trace_id\":\"" + traceId + "\",\"span_id\":\"" + spanId + "\"");
+        } else {
+            access->info("request_id={} listener={} method={} route={} status={} duration_ms={} bytes={} remote={}{}",
+                         request.requestId(), request.listener(), request.method(), route, response.status(),
+                         duration, response.body().size(), request.remoteAddress(),
+                         traceId.empty() ? std::string() : " trace_id=" + traceId + " span_id=" + spanId);
+        }
+    };
+}
+
+}  // namespace
+
 std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::string>& listeners,
                                        TracingSettings tracing) {
-    std::vector<Middleware> middleware;
-
-    middleware.push_back(Middleware{
-        "request-id", kRequestIdOrder,
-        [](Request& request, Response& response, const Next& next) {
-            const auto offered = request.header("X-Request-ID");
-            request.setRequestId(offered && isAcceptableRequestId(*offered) ? *offered : newRequestId());
-            RequestContext context;
-            context.requestId = request.requestId();
-            RequestContextScope scope(&context);
-            next();
-            response.setHeader("X-Request-ID", request.requestId());
-        },
-        listeners});
-
-    middleware.push_back(Middleware{
-        "tracing", kTracingOrder,
-        [tracing](Request& request, Response& response, const Next& next) {
-            RequestContext* context = currentRequestContext();
-            if (context == nullptr) {
-                next();
-                return;
-            }
-            const auto incoming = request.header("traceparent");
-            const auto parent = incoming ? parseTraceParent(*incoming) : std::nullopt;
-            if (parent) {
-                // Parent-based: the caller's sampling decision stands.
-                context->traceId = parent->traceId;
-                context->spanId = parent->spanId;
-                context->sampled = parent->sampled();
-                const auto state = request.header("tracestate");
-                context->traceState = state ? parseTraceState(*state).value_or("") : "";
-            } else if (tracing.enabled) {
-                context->traceId = newTraceId();
-                context->spanId.clear();
-                context->sampled = sampleTrace(context->traceId, tracing.sampleRate);
-            } else {
-                next();
-                return;
-            }
-            const std::string& route = request.routePattern();
-            Span server(route.empty() ? request.method() : request.method() + " " + route, SpanKind::Server);
-            if (server.recording()) {
-                server.setAttribute("http.request.method", request.method());
-                server.setAttribute("url.path", request.path());
-                if (!route.empty()) server.setAttribute("http.route", route);
-                server.setAttribute("network.protocol.version", std::string("1.1"));
-                server.setAttribute("keel.listener", request.listener());
-                const auto remote = request.remoteAddress();
-                server.setAttribute("client.address", remote.substr(0, remote.rfind(':')));
-                if (const auto agent = request.header("User-Agent")) server.setAttribute("user_agent.original", *agent);
-            }
-            next();
-            if (server.recording()) {
-                server.setAttribute("http.response.status_code", static_cast<std::int64_t>(response.status()));
-                if (response.status() >= 500) server.setStatus(SpanStatus::Error, "HTTP " + std::to_string(response.status()));
-            }
-        },
-        listeners});
-
-    auto access = logs.accessLogger();
-    middleware.push_back(Middleware{
-        "access-log", kAccessLogOrder,
-        [access, &logs](Request& request, Response& response, const Next& next) {
-            const auto started = std::chrono::steady_clock::now();
-            next();
-            const double millis =
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            const std::string route = request.routePattern().empty() ? "unmatched" : request.routePattern();
-            const RequestContext* context = currentRequestContext();
-            const std::string traceId = context != nullptr ? context->traceId : "";
-            const std::string spanId = context != nullptr ? context->spanId : "";
-            char duration[32];
-            std::snprintf(duration, sizeof duration, "%.3f", millis);
-            if (logs.format() == LogFormat::Json) {
-                access->info(
-                    "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
-                    "\"duration_ms\":{},\"bytes\":{},\"remote\":\"{}\"{}",
-                    escapeJson(request.requestId()), escapeJson(request.listener()), escapeJson(request.method()),
-                    escapeJson(route), response.status(), duration, response.body().size(),
-                    escapeJson(request.remoteAddress()),
-                    traceId.empty() ? std::string()
-                                    : ",\"trace_id\":\"" + traceId + "\",\"span_id\":\"" + spanId + "\"");
-            } else {
-                access->info("request_id={} listener={} method={} route={} status={} duration_ms={} bytes={} remote={}{}",
-                             request.requestId(), request.listener(), request.method(), route, response.status(),
-                             duration, response.body().size(), request.remoteAddress(),
-                             traceId.empty() ? std::string() : " trace_id=" + traceId + " span_id=" + spanId);
-            }
-        },
-        listeners});
-
     auto errors = logs.logger("keel");
-    middleware.push_back(Middleware{"recovery", kRecoveryOrder,
-                                    [errors](Request& request, Response& response, const Next& next) {
-                                        try {
-                                            next();
-                                        } catch (...) {
-                                            answerException(std::current_exception(), request, response, *errors);
-                                        }
-                                    },
-                                    listeners});
-    return middleware;
+    auto recovery = [errors](Request& request, Response& response, const Next& next) {
+        try {
+            next();
+        } catch (...) {
+            answerException(std::current_exception(), request, response, *errors);
+        }
+    };
+    return {
+        Middleware{"request-id", kRequestIdOrder, requestId(), listeners},
+        Middleware{"tracing", kTracingOrder, tracingMiddleware(tracing), listeners},
+        Middleware{"access-log", kAccessLogOrder, accessLog(logs), listeners},
+        Middleware{"recovery", kRecoveryOrder, std::move(recovery), listeners},
+    };
 }
 
 }  // namespace keel::host

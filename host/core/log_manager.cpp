@@ -184,7 +184,7 @@ LogManager::LogManager()
                  toJournal() ? spdlog::sink_ptr(std::make_shared<JournalSink>())
                              : spdlog::sink_ptr(std::make_shared<BatchingStderrSink>())) {}
 
-LogManager::LogManager(spdlog::sink_ptr sink) : LogManager(sink, sink) {}
+LogManager::LogManager(const spdlog::sink_ptr& sink) : LogManager(sink, sink) {}
 
 LogManager::LogManager(spdlog::sink_ptr sink, spdlog::sink_ptr accessTarget)
     : sink_(std::move(sink)),

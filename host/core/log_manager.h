@@ -23,7 +23,7 @@ public:
     // Logs to standard error (or the journal under systemd).
     LogManager();
     // Logs to `sink` (tests capture lines with an ostream sink).
-    explicit LogManager(spdlog::sink_ptr sink);
+    explicit LogManager(const spdlog::sink_ptr& sink);
     ~LogManager();
 
     void configure(spdlog::level::level_enum level, LogFormat format);

@@ -157,11 +157,11 @@ void OtlpExporter::run() {
                 return;
             }
         }
-        if (!batch.empty()) exportBatch(std::move(batch));
+        if (!batch.empty()) exportBatch(batch);
     }
 }
 
-bool OtlpExporter::exportBatch(std::vector<SpanData> batch) {
+bool OtlpExporter::exportBatch(const std::vector<SpanData>& batch) {
     const std::size_t count = batch.size();
     try {
         ClientRequest request;

@@ -49,7 +49,7 @@ public:
 
 private:
     void run();
-    bool exportBatch(std::vector<SpanData> batch);
+    bool exportBatch(const std::vector<SpanData>& batch);
 
     OtlpExporterOptions options_;
     std::string url_;

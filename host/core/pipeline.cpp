@@ -86,7 +86,7 @@ std::vector<std::string> PipelineSnapshot::middlewareOrder(const std::string& li
 
 void answerException(std::exception_ptr error, Request& request, Response& response, spdlog::logger& logger) {
     try {
-        std::rethrow_exception(error);
+        std::rethrow_exception(std::move(error));
     } catch (const HttpError& httpError) {
         response.clear();
         writeProblem(response, httpError.problem());

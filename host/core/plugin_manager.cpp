@@ -46,6 +46,7 @@ std::string pluginNameOf(const std::string& entry) {
 
 std::vector<std::string> pluginNames(const std::vector<std::string>& entries) {
     std::vector<std::string> names;
+    names.reserve(entries.size());
     for (const auto& entry : entries) names.push_back(pluginNameOf(entry));
     return names;
 }
@@ -291,19 +292,16 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
     StartupReport report;
     std::map<std::string, std::unique_ptr<PluginLibrary>> libraries;
     // An entry is a plugin name (found in the plugin directory) or a path to a plugin file.
-    std::vector<std::string> entries = names;
-    std::vector<std::string> pluginNames;
-    for (auto& entry : entries) {
-        pluginNames.push_back(pluginNameOf(entry));
-    }
-    const std::set<std::string> listed(pluginNames.begin(), pluginNames.end());
+    const std::vector<std::string>& entries = names;
+    const std::vector<std::string> listedNames = pluginNames(entries);
+    const std::set<std::string> listed(listedNames.begin(), listedNames.end());
     for (const auto& requiredName : required) {
         if (listed.count(requiredName) == 0) {
             throw PluginLoadError("plugin " + requiredName + " is in plugins.required but not in plugins.list");
         }
     }
     for (std::size_t index = 0; index < entries.size(); ++index) {
-        const std::string& name = pluginNames[index];
+        const std::string& name = listedNames[index];
         try {
             auto library = PluginLibrary::open(resolvePath(entries[index]), options_.privateDirectory);
             if (library->name() != name) {
@@ -324,7 +322,7 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
         }
     }
     RequirementList opened;
-    for (const auto& name : pluginNames) {
+    for (const auto& name : listedNames) {
         if (libraries.count(name) != 0) opened.emplace_back(name, libraries[name]->requirements());
     }
     const StartOrder plan = startOrder(opened);
@@ -368,7 +366,7 @@ StartupReport PluginManager::loadAll(const std::vector<std::string>& names, cons
 std::string PluginManager::load(const std::string& nameOrPath) {
     std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
     const std::string path = resolvePath(nameOrPath);
-    const std::string name = pluginNameOf(path);
+    std::string name = pluginNameOf(path);  // not const: returned by move
     try {
         auto library = PluginLibrary::open(path, options_.privateDirectory);
         requireNamedAfterItsPlugin(path, *library);

@@ -49,7 +49,7 @@ std::vector<std::string> stringOrList(const Poco::JSON::Object& claims, const st
     if (!claims.has(name)) return values;
     const auto value = claims.get(name);
     if (value.isString()) {
-        const std::string text = value.extract<std::string>();
+        const std::string& text = value.extract<std::string>();
         if (!split) return {text};
         Poco::StringTokenizer parts(text, " ", Poco::StringTokenizer::TOK_IGNORE_EMPTY);
         return {parts.begin(), parts.end()};

@@ -20,7 +20,7 @@ KEEL_DEB_PACKAGES=(
     prometheus                                         # promtool and a real Prometheus for the metrics tests
     systemd                                            # systemd-analyze, to verify the unit
     lintian dpkg-dev fakeroot                          # build and check the Debian packages
-    clang libclang-rt-14-dev                           # libFuzzer and its sanitizer runtimes (scripts/test --fuzz)
+    clang libclang-rt-14-dev clang-tidy                # libFuzzer and its sanitizer runtimes (scripts/test --fuzz); scripts/lint
     nginx-light redis-server sqlite3                   # the fleet: a balancer, a shared rate limit, SQLite backups
 )
 

@@ -107,7 +107,7 @@ std::string describeConfigForm(const ConfigKey& key) { return expectedForm(key);
 
 std::string validateConfigValue(const ConfigKey& key, const std::string& fullName, const std::string& rawText,
                                 const ConfigSource& source) {
-    const std::string text = Poco::trim(rawText);
+    std::string text = Poco::trim(rawText);  // not const: returned by move
     auto fail = [&]() -> ConfigError {
         const std::string shown = key.secret ? std::string("<redacted>") : "\"" + rawText + "\"";
         return ConfigError(fullName + " = " + shown + " (from " + source.description + "): expected " +
