@@ -1,13 +1,20 @@
-# keel_add_plugin(<name> SOURCES <files...> [OUTPUT_DIRECTORY <dir>] [DEFINITIONS <defs...>])
+# keel_add_plugin(<name> SOURCES <files...> [CORE_SOURCES <files...>] [OUTPUT_DIRECTORY <dir>]
+#                 [DEFINITIONS <defs...>])
 #
 # The one way to build a Keel plugin: a MODULE library named <name>.so that links the SDK,
 # hides every symbol but the descriptor and never produces STB_GNU_UNIQUE symbols, so that
 # dlclose really unmaps it (see docs/design-notes.md).
 #
+# SOURCES is plugin.cpp (the KEEL_PLUGIN class). CORE_SOURCES, the plugin's behaviour, become a
+# static library <name>_core, compiled with the same flags, that the .so links and that unit
+# tests link to call the behaviour directly: no source list is written twice. Its include
+# directory is the plugin's folder; add the core's own dependencies with
+# target_link_libraries(<name>_core PUBLIC ...).
+#
 # In Keel's own tree the SDK target is keel::sdk; an installed SDK (find_package(KeelSDK)) sets
 # KEEL_SDK_TARGET to KeelSDK::sdk. KEEL_PLUGIN_INSTALL_DIR, when set, installs the plugin there.
 function(keel_add_plugin name)
-  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;DEFINITIONS" ${ARGN})
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES;CORE_SOURCES;DEFINITIONS" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "keel_add_plugin(${name}): SOURCES is required")
   endif()
@@ -22,20 +29,31 @@ function(keel_add_plugin name)
     set(KEEL_SDK_TARGET keel::sdk)
   endif()
   add_library(${name} MODULE ${ARG_SOURCES})
+  set(targets ${name})
+  if(ARG_CORE_SOURCES)
+    add_library(${name}_core STATIC ${ARG_CORE_SOURCES})
+    target_link_libraries(${name}_core PUBLIC ${KEEL_SDK_TARGET})
+    target_include_directories(${name}_core PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}")
+    # Linked into a shared object: position-independent like the plugin's own code.
+    set_target_properties(${name}_core PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    target_link_libraries(${name} PRIVATE ${name}_core)
+    list(APPEND targets ${name}_core)
+  endif()
   target_link_libraries(${name} PRIVATE ${KEEL_SDK_TARGET})
-  target_compile_definitions(${name} PRIVATE ${ARG_DEFINITIONS})
-  # -fno-gnu-unique is GCC's (clang never emits STB_GNU_UNIQUE symbols, which keep a library mapped).
-  target_compile_options(${name} PRIVATE -fvisibility=hidden -fvisibility-inlines-hidden
-                         $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
+  foreach(target IN LISTS targets)
+    target_compile_definitions(${target} PRIVATE ${ARG_DEFINITIONS})
+    # -fno-gnu-unique is GCC's (clang never emits STB_GNU_UNIQUE symbols, which keep a library mapped).
+    target_compile_options(${target} PRIVATE -fvisibility=hidden -fvisibility-inlines-hidden
+                           $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
+    set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  endforeach()
   # Unresolved symbols are an error at link time, not a surprise at dlopen.
   target_link_options(${name} PRIVATE -Wl,--no-undefined -Wl,-z,defs)
+  # No RPATH: keel has libkeel-sdk loaded already, and dlopen resolves it by its SONAME.
   set_target_properties(${name} PROPERTIES
     PREFIX ""
     OUTPUT_NAME "${name}"
-    LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}"
-    CXX_VISIBILITY_PRESET hidden
-    # No RPATH: keel has libkeel-sdk loaded already, and dlopen resolves it by its SONAME.
-    VISIBILITY_INLINES_HIDDEN ON)
+    LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
   if(KEEL_PLUGIN_INSTALL_DIR)
     install(TARGETS ${name} LIBRARY DESTINATION "${KEEL_PLUGIN_INSTALL_DIR}" COMPONENT runtime)
   endif()

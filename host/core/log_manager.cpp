@@ -46,6 +46,8 @@ constexpr const char* kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace
 
+// Not Poco::UTF8::escape: that writes every non-ASCII character as \uXXXX and passes invalid
+// UTF-8 through; a log line keeps readable UTF-8 and must stay valid JSON whatever it is given.
 std::string escapeJson(const std::string& text) {
     std::string out;
     out.reserve(text.size() + 8);
@@ -99,6 +101,8 @@ std::string escapeLogText(const std::string& text) {
 
 namespace {
 
+// RFC 3339 UTC with milliseconds, the precision every log line has had (Poco's ISO 8601 formats
+// give seconds or microseconds).
 std::string isoTime(spdlog::log_clock::time_point time) {
     const auto since = time.time_since_epoch();
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);

@@ -1,6 +1,9 @@
 // orders.* keys. INVENTORY_SERVICE_URL is the classic alias of orders.inventory.url (host table).
 #include "orders_settings.h"
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 namespace keel::plugins::orders {
 
 namespace {
@@ -65,7 +68,14 @@ OrdersSettings readOrdersSettings(const Settings& settings) {
     orders.api.unavailableRetryAfter =
         std::chrono::duration_cast<std::chrono::seconds>(settings.getDuration("unavailable_retry_after"));
     orders.api.notify = !orders.outbox.notifyUrl.empty();
-    const auto isHttpUrl = [](const std::string& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; };
+    const auto isHttpUrl = [](const std::string& url) {
+        try {
+            const Poco::URI uri(url);
+            return (uri.getScheme() == "http" || uri.getScheme() == "https") && !uri.getHost().empty();
+        } catch (const Poco::SyntaxException&) {
+            return false;
+        }
+    };
     if (!orders.inventoryUrl.empty() && !isHttpUrl(orders.inventoryUrl)) {
         throw ConfigError("orders.inventory.url = \"" + orders.inventoryUrl + "\": expected an http:// or https:// URL, or empty");
     }

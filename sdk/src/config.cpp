@@ -39,6 +39,8 @@ std::chrono::milliseconds parseDuration(const std::string& rawText) {
     throw std::invalid_argument("not a duration");
 }
 
+// Not Poco::NumberParser::parseBool, which takes any integer ("2" would be true): a typo in a
+// setting must be an error, not a silent "on".
 bool parseBoolean(const std::string& rawText) {
     const std::string text = Poco::toLower(Poco::trim(rawText));
     if (text == "true" || text == "yes" || text == "on" || text == "1") return true;

@@ -1,14 +1,39 @@
 // The rate-limit middleware on a manual clock: 429 problems, headers, exempt routes, keys.
 #include <gtest/gtest.h>
+#include <keel/metrics.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "plugin_metrics.h"
 #include "rate_limit_middleware.h"
 
 namespace keel::plugins::resilience {
 namespace {
 
 using namespace std::chrono_literals;
+
+// keel::Metrics straight onto a registry: what the host hands a plugin, without the host's
+// per-plugin ownership rules, which this test does not exercise.
+class RegistryMetrics final : public keel::Metrics {
+public:
+    explicit RegistryMetrics(prometheus::Registry& registry) : registry_(registry) {}
+    prometheus::Family<prometheus::Counter>& counter(const std::string& name, const std::string& help,
+                                                     const Labels& labels) override {
+        return prometheus::BuildCounter().Name(name).Help(help).Labels(labels).Register(registry_);
+    }
+    prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help,
+                                                 const Labels& labels) override {
+        return prometheus::BuildGauge().Name(name).Help(help).Labels(labels).Register(registry_);
+    }
+    prometheus::Family<prometheus::Histogram>& histogram(const std::string& name, const std::string& help,
+                                                         const Labels& labels) override {
+        return prometheus::BuildHistogram().Name(name).Help(help).Labels(labels).Register(registry_);
+    }
+
+private:
+    prometheus::Registry& registry_;
+};
 
 class RateLimitTest : public ::testing::Test {
 protected:
@@ -35,8 +60,7 @@ protected:
 
     ManualTimeSource time;
     prometheus::Registry registry;
-    host::MetricOwnership ownership;
-    host::PluginMetrics registryView{"resilience", registry, ownership};
+    RegistryMetrics registryView{registry};
     ResilienceMetrics metrics;
 };
 
