@@ -5,6 +5,7 @@
 #include <random>
 
 #include "keel/request_context.h"
+#include "keel/text.h"
 #include "keel/tracing.h"
 #include "otlp_exporter.h"
 #include "pipeline.h"
@@ -116,9 +117,9 @@ MiddlewareFunction accessLog(LogManager& logs) {
             access->info(
                 "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
                 "\"duration_ms\":{},\"bytes\":{},\"remote\":\"{}\"{}",
-                escapeJson(request.requestId()), escapeJson(request.listener()), escapeJson(request.method()),
-                escapeJson(route), response.status(), duration, response.body().size(),
-                escapeJson(request.remoteAddress()),
+                jsonEscaped(request.requestId()), jsonEscaped(request.listener()), jsonEscaped(request.method()),
+                jsonEscaped(route), response.status(), duration, response.body().size(),
+                jsonEscaped(request.remoteAddress()),
                 traceId.empty() ? std::string() : ",\"trace_id\":\"" + traceId + "\",\"span_id\":\"" + spanId + "\"");
         } else {
             access->info("request_id={} listener={} method={} route={} status={} duration_ms={} bytes={} remote={}{}",

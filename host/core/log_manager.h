@@ -59,9 +59,4 @@ private:
     std::shared_ptr<spdlog::logger> access_;
 };
 
-// Escapes `text` for a JSON string body (no quotes added); invalid UTF-8 becomes U+FFFD.
-std::string escapeJson(const std::string& text);
-// `text` safe for one line of a text log: control characters as \xNN, invalid UTF-8 as U+FFFD.
-std::string escapeLogText(const std::string& text);
-
 }  // namespace keel::host

@@ -25,12 +25,6 @@ namespace {
 const std::set<std::string> kReservedSections = {"server", "admin", "log", "plugins", "keel", "database",
                                                  "tracing", "features", "host"};
 
-std::string describeRoute(const Route& route) {
-    std::string listeners;
-    for (const auto& listener : route.listeners) listeners += (listeners.empty() ? "" : ",") + listener;
-    return route.method + " " + route.pattern + " (" + listeners + ")";
-}
-
 // Name and requirements of each plugin, in the given order.
 RequirementList requirementsOf(const std::vector<std::shared_ptr<LoadedPlugin>>& plugins) {
     RequirementList list;
@@ -155,36 +149,8 @@ void PluginManager::publishSnapshot() {
         std::lock_guard<std::mutex> lock(stateMutex_);
         authenticatedListeners_ = next->authenticatedListeners();  // only ever grows
     }
-    {
-        std::lock_guard<std::mutex> lock(publishedMutex_);
-        published_.erase(std::remove_if(published_.begin(), published_.end(), [](const auto& s) { return s.expired(); }),
-                         published_.end());
-        published_.push_back(next);
-    }
+    published_.add(next);
     std::atomic_store(&snapshot_, std::move(next));
-}
-
-bool PluginManager::waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline) {
-    const PipelineSnapshot* own = currentThreadSnapshot();  // an admin request unloading this plugin
-    while (true) {
-        bool busy = false;
-        int alive = 0;
-        {
-            std::lock_guard<std::mutex> lock(publishedMutex_);
-            for (const auto& weak : published_) {
-                const auto snapshot = weak.lock();
-                if (!snapshot || !snapshot->references(&plugin)) continue;
-                ++alive;
-                busy = busy || snapshot->active() > (snapshot.get() == own ? 1 : 0);
-            }
-        }
-        // A snapshot whose last request just let go can be expired here yet still be destroyed on
-        // that request's thread: only its count dropping (release/acquire) orders that request's
-        // work before what the unload does next.
-        if (!busy && plugin.liveSnapshots.load(std::memory_order_acquire) == alive) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
 }
 
 std::shared_ptr<const PipelineSnapshot> PluginManager::snapshot() const { return std::atomic_load(&snapshot_); }
@@ -448,7 +414,7 @@ void PluginManager::retire(std::shared_ptr<LoadedPlugin> victim, bool undeclare)
     const auto stuckTasks = victim->tasks->stop(stopDeadline);
 
     // Wait until no request runs on a snapshot that can reach the plugin's code.
-    const bool drained = waitUntilIdle(*victim, std::chrono::steady_clock::now() + options_.drainTimeout);
+    const bool drained = published_.waitUntilIdle(*victim, std::chrono::steady_clock::now() + options_.drainTimeout);
     if (!drained) {
         logger_->error("plugin {}: requests still running after the {}ms drain timeout; its library is closed "
                        "when the last of them finishes",
@@ -543,110 +509,6 @@ std::string PluginManager::reload(const std::string& name, const std::string& pa
     logger_->info("plugin {} reloaded from {} (version {}); {} dependent(s) restarted", name, file,
                   replacements.front()->library->version(), dependents.size());
     return replacements.front()->library->version();
-}
-
-std::vector<PluginStatus> PluginManager::status() const {
-    std::vector<PluginStatus> result;
-    for (const auto& plugin : loadedPlugins()) {
-        PluginStatus status;
-        status.name = plugin->name();
-        status.version = plugin->library->version();
-        status.description = plugin->library->description();
-        status.state = pluginStateName(plugin->state);
-        status.file = plugin->library->path();
-        status.sha256 = plugin->library->sha256();
-        status.loadedAt = plugin->loadedAt;
-        status.requirements = plugin->library->requirements();
-        for (const auto& route : plugin->contributions.routes) status.routes.push_back(describeRoute(route));
-        {
-            std::lock_guard<std::mutex> lock(publishedMutex_);
-            for (const auto& weak : published_) {
-                const auto snapshot = weak.lock();
-                if (snapshot && snapshot->references(plugin.get())) status.inFlight += snapshot->active();
-            }
-        }
-        result.push_back(std::move(status));
-    }
-    return result;
-}
-
-std::shared_ptr<void> PluginManager::findService(const std::string& name, const std::string& interfaceId) const {
-    std::vector<std::shared_ptr<LoadedPlugin>> providers;
-    {
-        // New versions being started during a reload come first: their dependents must bind to them.
-        std::lock_guard<std::mutex> lock(stateMutex_);
-        providers.assign(pending_.rbegin(), pending_.rend());
-        providers.insert(providers.end(), plugins_.begin(), plugins_.end());
-    }
-    for (const auto& plugin : providers) {
-        const auto found = plugin->contributions.services.find(name);
-        if (found == plugin->contributions.services.end()) continue;
-        if (found->second.interfaceId != interfaceId) {
-            throw std::runtime_error("service " + name + " of plugin " + plugin->name() + " implements " +
-                                     found->second.interfaceId + ", not " + interfaceId);
-        }
-        return found->second.object;
-    }
-    return nullptr;
-}
-
-std::vector<HealthCheckReport> PluginManager::runChecks(bool readinessOnly) {
-    std::vector<HealthCheckEntry> entries;
-    if (options_.databases != nullptr) {
-        for (auto& check : options_.databases->healthChecks()) {
-            if (!readinessOnly || check.readiness) entries.push_back(HealthCheckEntry{"keel", check, nullptr});
-        }
-    }
-    for (const auto& plugin : loadedPlugins()) {
-        for (const auto& check : plugin->contributions.healthChecks) {
-            if (!readinessOnly || check.readiness) entries.push_back(HealthCheckEntry{plugin->name(), check, plugin});
-        }
-    }
-    return healthRunner_.run(entries);
-}
-
-std::vector<HealthCheckReport> PluginManager::runAll() { return runChecks(false); }
-
-std::vector<HealthCheckReport> PluginManager::runReadiness() { return runChecks(true); }
-
-void PluginManager::migrate(const LoadedPlugin& plugin) {
-    for (const auto& [database, migrations] : plugin.contributions.migrations) {
-        if (options_.databases == nullptr) throw std::runtime_error("this host has no database pools");
-        options_.databases->migrate(plugin.name(), options_.databases->get(database), migrations);
-    }
-}
-
-bool PluginManager::completeDeferredStart(const std::shared_ptr<LoadedPlugin>& plugin) {
-    try {
-        migrate(*plugin);
-    } catch (const DatabaseUnavailable&) {
-        return false;  // still down: the retrier backs off
-    } catch (const std::exception& error) {
-        // Reachable, but a migration is wrong: retrying cannot help. The routes keep answering
-        // 503 until the plugin is reloaded with a fixed migration (as a failed load would need).
-        logger_->error("plugin {} stays unavailable: {}; fix the migration and reload the plugin", plugin->name(),
-                       error.what());
-        return true;
-    }
-    std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
-    if (plugin->state != PluginState::Started) return true;  // unloaded meanwhile
-    plugin->tasks->start(plugin->contributions.periodicTasks, plugin->contributions.longRunningTasks);
-    plugin->databaseReady.store(true, std::memory_order_release);
-    logger_->info("plugin {}: its database is reachable and migrated; routes and tasks run", plugin->name());
-    return true;
-}
-
-void PluginManager::runPeriodicTaskOnce(const std::string& pluginName, const std::string& taskName) {
-    for (const auto& plugin : loadedPlugins()) {
-        if (plugin->name() != pluginName) continue;
-        for (const auto& task : plugin->contributions.periodicTasks) {
-            if (task.name == taskName) {
-                task.run();
-                return;
-            }
-        }
-    }
-    throw std::invalid_argument("plugin " + pluginName + " has no periodic task " + taskName);
 }
 
 }  // namespace keel::host

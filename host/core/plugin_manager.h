@@ -25,6 +25,7 @@
 #include "migration_retrier.h"
 #include "pipeline.h"
 #include "plugin_metrics.h"
+#include "published_snapshots.h"
 
 namespace keel::host {
 
@@ -102,6 +103,8 @@ public:
 
     std::shared_ptr<const PipelineSnapshot> snapshot() const;
     std::vector<PluginStatus> status() const;
+    // Names of the plugin files (<name>.so) in the plugins directory, loaded or not, sorted.
+    std::vector<std::string> availableNames() const;
     std::vector<std::string> loadedNames() const;
     std::shared_ptr<void> findService(const std::string& name, const std::string& interfaceId) const;
     // Runs every loaded plugin's health checks.
@@ -127,8 +130,6 @@ private:
     // Stops a plugin that no request can reach any more: tasks, drain, stop(), destruction.
     void retire(std::shared_ptr<LoadedPlugin> victim, bool undeclare);
     void publishSnapshot();
-    // Waits until no request runs on a snapshot referencing `plugin`; false on timeout.
-    bool waitUntilIdle(const LoadedPlugin& plugin, std::chrono::steady_clock::time_point deadline);
     // keel_plugin_info: the series of `gone` removed, the one of `running` set (either may be null).
     void showPluginInfo(const LoadedPlugin* gone, const LoadedPlugin* running);
     // Throws PluginLoadError when the file at `path` is not named <plugin name>.so.
@@ -168,8 +169,7 @@ private:
     // Plugins whose tasks never stopped: their code must stay mapped until the process ends.
     std::vector<std::shared_ptr<LoadedPlugin>> abandoned_;
     std::shared_ptr<const PipelineSnapshot> snapshot_;
-    mutable std::mutex publishedMutex_;
-    std::vector<std::weak_ptr<const PipelineSnapshot>> published_;  // guarded by publishedMutex_
+    PublishedSnapshots published_;
     MigrationRetrier migrationRetrier_;  // last: its thread calls back into this object
 };
 

@@ -28,6 +28,7 @@
 
 #include "keel/metrics.h"
 #include "keel/problem.h"
+#include "keel/text.h"
 #include "log_manager.h"
 #include "worker_pool.h"
 
@@ -89,7 +90,7 @@ void FrontDoorObserver::rejected(const std::string& listener, RejectReason reaso
         state_->access->info(
             "\"request_id\":\"-\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"rejected\",\"status\":{},"
             "\"duration_ms\":{},\"bytes\":0,\"remote\":\"{}\",\"rejected\":\"{}\"",
-            escapeJson(listener), safeMethod, status, duration, escapeJson(remote), label);
+            jsonEscaped(listener), safeMethod, status, duration, jsonEscaped(remote), label);
     } else {
         state_->access->info("request_id=- listener={} method={} route=rejected status={} duration_ms={} bytes=0 remote={} "
                              "rejected={}",

@@ -43,32 +43,6 @@ void appendOrder(std::string& out, const StoredOrder& order) {
 
 }  // namespace
 
-std::string jsonString(std::string_view text) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    for (unsigned char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 0xF];
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    out += '"';
-    return out;
-}
-
 std::string formatTimestamp(std::int64_t unixMicros) {
     const std::time_t seconds = static_cast<std::time_t>(unixMicros / 1000000);
     std::tm utc{};

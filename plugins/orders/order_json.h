@@ -5,13 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include <keel/text.h>  // keel::jsonString, for the strings these shapes hold
+
 #include "order_store.h"
 
 namespace keel::plugins::orders {
 
 std::string orderJson(const StoredOrder& order);
-// `text` as a quoted JSON string (quotes, backslashes and control characters escaped).
-std::string jsonString(std::string_view text);
 // `withSummary` (the new_feature flag): a "summary" object with the page's order count, item
 // count (quantities) and total.
 std::string pageJson(const OrderPage& page, bool withSummary = false);

@@ -10,6 +10,7 @@
 #include "config_store.h"
 #include "database_registry.h"
 #include "keel/config.h"
+#include "keel/text.h"
 #include "log_manager.h"
 #include "plugin_file.h"
 
@@ -106,11 +107,11 @@ TEST(RedactSecrets, MasksPasswordsWhereverAUrlOrConnectionStringHoldsThem) {
 }
 
 TEST(LogEscaping, ControlCharactersAndInvalidUtf8CannotForgeLines) {
-    EXPECT_EQ(escapeLogText("GET\x1b[31m /x\nfake line"), "GET\\x1b[31m /x\\x0afake line");
-    EXPECT_EQ(escapeLogText("caf\xc3\xa9"), "caf\xc3\xa9");
-    EXPECT_EQ(escapeLogText("bad\xff\xfe"), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
-    EXPECT_EQ(escapeLogText("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
-    EXPECT_EQ(escapeJson("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
+    EXPECT_EQ(logEscaped("GET\x1b[31m /x\nfake line"), "GET\\x1b[31m /x\\x0afake line");
+    EXPECT_EQ(logEscaped("caf\xc3\xa9"), "caf\xc3\xa9");
+    EXPECT_EQ(logEscaped("bad\xff\xfe"), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(logEscaped("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
+    EXPECT_EQ(jsonEscaped("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
 }
 
 TEST(PluginRecordParser, ReadsTheFieldsAndRefusesWhatIsNotARecord) {

@@ -1,0 +1,21 @@
+// Untrusted text made safe for where it is written: inside a JSON string, or on one line of a
+// text log. Both keep valid UTF-8 as it is and replace invalid bytes with U+FFFD, so the output
+// is always valid UTF-8 (and valid JSON) whatever a client sent.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "keel/export.h"
+
+namespace keel {
+
+// The body of a JSON string (no quotes added): quotes, backslashes and control characters escaped.
+KEEL_SDK_API std::string jsonEscaped(std::string_view text);
+// A whole JSON string: jsonEscaped(text) between double quotes.
+KEEL_SDK_API std::string jsonString(std::string_view text);
+// One line of a text log: control characters as \xNN (no terminal escape sequence, no forged
+// second line).
+KEEL_SDK_API std::string logEscaped(std::string_view text);
+
+}  // namespace keel
