@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <set>
 
+#include "admin_console.h"
 #include "config_store.h"
 #include "keel/problem.h"
 
@@ -128,7 +129,8 @@ Middleware adminAccessMiddleware(AdminAccessRules rules, std::shared_ptr<AdminTo
                                                    "Content-Type: application/json"));
                 return;
             }
-            if (token && token->configured() && !token->accepts(request.header("Authorization").value_or(""))) {
+            if (token && token->configured() && !isAdminConsoleAsset(request.routePattern()) &&
+                !token->accepts(request.header("Authorization").value_or(""))) {
                 writeProblem(response, Problem::of(401, "Unauthorized",
                                                    "the admin API needs \"Authorization: Bearer <token>\" with the "
                                                    "token of admin.token_file"));

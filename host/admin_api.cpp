@@ -20,6 +20,11 @@ namespace keel::host {
 
 namespace {
 
+std::string isoTimestamp(std::chrono::system_clock::time_point time) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(micros), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
+}
+
 Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
     Poco::JSON::Object::Ptr plugin = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     plugin->set("name", status.name);
@@ -28,10 +33,7 @@ Poco::JSON::Object::Ptr describe(const PluginStatus& status) {
     plugin->set("state", status.state);
     plugin->set("file", status.file);
     plugin->set("sha256", status.sha256);
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(status.loadedAt.time_since_epoch()).count();
-    plugin->set("loaded_at",
-                Poco::DateTimeFormatter::format(Poco::Timestamp(micros), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT));
+    plugin->set("loaded_at", isoTimestamp(status.loadedAt));
     Poco::JSON::Array::Ptr requirements = new Poco::JSON::Array();
     for (const auto& requirement : status.requirements) requirements->add(requirement);
     plugin->set("dependencies", requirements);
@@ -69,15 +71,24 @@ Poco::JSON::Object::Ptr jsonBody(const Request& request) {
     return parsed.extract<Poco::JSON::Object::Ptr>();
 }
 
-void answerStatus(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
+void answerStatus(PluginManager& plugins, const Dispatcher& dispatcher, const HostStateImpl& hostState,
                   Response& response) {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    const auto now = std::chrono::system_clock::now();
     body.set("version", hostState.version());
+    body.set("instance_id", hostState.instanceId());
+    body.set("started_at", isoTimestamp(hostState.startedAt()));
+    body.set("uptime_seconds", std::chrono::duration<double>(now - hostState.startedAt()).count());
     body.set("ready", hostState.ready());
     body.set("draining", hostState.draining());
     body.set("in_flight", dispatcher.inFlight());  // this request is one of them
     body.set("served", static_cast<Poco::UInt64>(dispatcher.served()));
     body.set("plugins", static_cast<int>(plugins.loadedNames().size()));
+    const auto configuration = hostState.configuration();
+    Poco::JSON::Array::Ptr files = new Poco::JSON::Array();
+    for (const auto& file : configuration.files) files->add(file);
+    body.set("config_files", files);
+    body.set("config_loaded_at", isoTimestamp(configuration.loadedAt));
     response.sendJson(200, body);
 }
 
@@ -92,6 +103,15 @@ void answerFeatures(PluginManager& plugins, Response& response) {
     }
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("features", list);
+    response.sendJson(200, body);
+}
+
+// Plugin files in plugins.dir that POST /admin/plugins {"name": ...} could load.
+void answerAvailable(PluginManager& plugins, Response& response) {
+    Poco::JSON::Array::Ptr names = new Poco::JSON::Array();
+    for (const auto& name : plugins.availableNames()) names->add(name);
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("plugins", names);
     response.sendJson(200, body);
 }
 
@@ -176,7 +196,7 @@ void unloadPlugin(PluginManager& plugins, Request& request, Response& response) 
 
 }  // namespace
 
-std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
+std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostStateImpl& hostState,
                                const std::vector<std::string>& trustedDirectories) {
     const std::vector<std::string> admin{kAdminListener};
     return {
@@ -189,6 +209,8 @@ std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatc
               admin},
         Route{"GET", "/admin/plugins", [&plugins](Request&, Response& response) { answerPlugins(plugins, response); },
               admin},
+        Route{"GET", "/admin/plugin-files",
+              [&plugins](Request&, Response& response) { answerAvailable(plugins, response); }, admin},
         Route{"POST", "/admin/plugins",
               [&plugins, trustedDirectories](Request& request, Response& response) {
                   loadPlugin(plugins, trustedDirectories, request, response);

@@ -14,7 +14,7 @@ namespace keel::host {
 // `dispatcher` and `hostState` feed GET /admin/status (in-flight and served requests, readiness).
 // A plugin file named by path must lie in one of `trustedDirectories` (plugins.dir and
 // plugins.allowed_dirs; see checkTrustedPluginFile): 403 otherwise.
-std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostState& hostState,
+std::vector<Route> adminRoutes(PluginManager& plugins, const Dispatcher& dispatcher, const HostStateImpl& hostState,
                                const std::vector<std::string>& trustedDirectories);
 
 }  // namespace keel::host

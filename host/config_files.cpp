@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace keel::host {
@@ -113,6 +114,16 @@ std::vector<std::string> configDirectoryFiles(const std::string& directory) {
     }
     std::sort(files.begin(), files.end());
     return files;
+}
+
+std::vector<std::string> configurationSources(const ConfigStore& store) {
+    std::set<std::string> files;
+    for (const auto& [key, entry] : store.fileEntries()) {
+        // "<file>:<line>": the file is everything before the last colon.
+        const std::string& where = entry.source.description;
+        files.insert(where.substr(0, where.rfind(':')));
+    }
+    return {files.begin(), files.end()};
 }
 
 }  // namespace keel::host

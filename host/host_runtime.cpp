@@ -8,6 +8,8 @@
 
 #include "admin_access.h"
 #include "admin_api.h"
+#include "admin_console.h"
+#include "config_files.h"
 #include "config_store.h"
 #include "core_middleware.h"
 #include "exit_codes.h"
@@ -113,7 +115,9 @@ HostRuntime::HostRuntime(ConfigStore& store, const HostSettings& settings, LogMa
       metricLinks_(logs, databases_, plugins_),
       observer_(plugins_.hostMetrics(), logs, {"public", "admin"}),
       io_(settings.ioThreads),
-      signals_(std::make_unique<SignalWatcher>([this] { onSighup(); })) {}
+      signals_(std::make_unique<SignalWatcher>([this] { onSighup(); })) {
+    state_.setConfiguration({configurationSources(store), std::chrono::system_clock::now()});
+}
 
 HostRuntime::~HostRuntime() = default;
 
@@ -177,7 +181,9 @@ void HostRuntime::installAdminApi() {
         token));
     std::vector<std::string> trusted{options_.pluginsDirectory};
     trusted.insert(trusted.end(), settings_.pluginsAllowedDirectories.begin(), settings_.pluginsAllowedDirectories.end());
-    plugins_.setHostContributions(adminRoutes(plugins_, dispatcher_, state_, trusted), std::move(middleware));
+    auto routes = adminRoutes(plugins_, dispatcher_, state_, trusted);
+    for (auto& route : adminConsoleRoutes()) routes.push_back(std::move(route));
+    plugins_.setHostContributions(std::move(routes), std::move(middleware));
 }
 
 // The public and admin listeners, on sockets systemd passed (socket activation) or their own.
@@ -261,7 +267,7 @@ void HostRuntime::stopPluginsAndTracing() {
 void HostRuntime::onSighup() {
     systemd_.reloading();
     const auto token = std::atomic_load(&adminToken_);
-    reconfigure(loadFiles_, RunningHost{store_, logs_, plugins_, listeners_, token.get()});
+    reconfigure(loadFiles_, RunningHost{store_, logs_, plugins_, listeners_, token.get(), state_});
     systemd_.ready(summary());
 }
 

@@ -11,6 +11,7 @@ namespace keel::host {
 
 class AdminToken;
 class ConfigStore;
+class HostStateImpl;
 class HttpServer;
 class LogManager;
 class PluginManager;
@@ -21,6 +22,7 @@ struct RunningHost {
     PluginManager& plugins;
     std::vector<std::unique_ptr<HttpServer>>& listeners;
     AdminToken* adminToken;  // null: none configured yet
+    HostStateImpl& state;
 };
 
 // `loadFiles` reads the file layers (main file and conf.d) into the store it is given.

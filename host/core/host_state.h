@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "keel/health.h"
 
@@ -25,12 +27,29 @@ public:
     void setReady(bool ready) { ready_.store(ready); }
     void beginDrain() { draining_.store(true); }
 
+    // The configuration files in effect and when they were read (start-up, then each SIGHUP
+    // that applied them), for the admin console.
+    struct Configuration {
+        std::vector<std::string> files;
+        std::chrono::system_clock::time_point loadedAt;
+    };
+    void setConfiguration(Configuration configuration) {
+        std::lock_guard<std::mutex> lock(configurationMutex_);
+        configuration_ = std::move(configuration);
+    }
+    Configuration configuration() const {
+        std::lock_guard<std::mutex> lock(configurationMutex_);
+        return configuration_;
+    }
+
 private:
     std::string version_;
     std::string instanceId_;
     std::chrono::system_clock::time_point startedAt_;
     std::atomic<bool> ready_{false};
     std::atomic<bool> draining_{false};
+    mutable std::mutex configurationMutex_;
+    Configuration configuration_;
 };
 
 }  // namespace keel::host

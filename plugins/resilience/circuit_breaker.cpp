@@ -128,7 +128,7 @@ void CircuitBreaker::release() {
 }
 
 CircuitBreaker::Snapshot CircuitBreaker::snapshotLocked() const {
-    Snapshot snapshot{state_, static_cast<int>(window_.size()), 0, 0, consecutive_};
+    Snapshot snapshot{state_, static_cast<int>(window_.size()), 0, 0, consecutive_, std::nullopt};
     if (window_.empty()) return snapshot;
     int failures = 0;
     int slow = 0;
@@ -143,8 +143,14 @@ CircuitBreaker::Snapshot CircuitBreaker::snapshotLocked() const {
 
 CircuitBreaker::Snapshot CircuitBreaker::snapshot() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    expireLocked(time_.now());  // time-based windows age even without calls
-    return snapshotLocked();
+    const auto now = time_.now();
+    expireLocked(now);  // time-based windows age even without calls
+    Snapshot snapshot = snapshotLocked();
+    if (state_ == BreakerState::Open) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(openedAt_ + config_.openDuration - now);
+        snapshot.untilTrial = std::max(left, std::chrono::milliseconds(0));
+    }
+    return snapshot;
 }
 
 }  // namespace keel::plugins::resilience

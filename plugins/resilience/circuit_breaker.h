@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ public:
         double failureRate;  // percent, of the calls in the window
         double slowCallRate;
         int consecutiveFailures;
+        // Open: how long until the next call may go through as a half-open trial (0: the next one).
+        std::optional<std::chrono::milliseconds> untilTrial;
     };
     Snapshot snapshot() const;
     const CircuitBreakerConfig& config() const { return config_; }

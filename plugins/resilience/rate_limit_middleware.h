@@ -30,6 +30,7 @@ public:
     static std::string clientKey(const Request& request, const std::string& keySetting);
     const RateLimitSettings& settings() const { return settings_; }
     std::size_t rememberedKeys() const { return limiter_.rememberedKeys(); }
+    double globalTokens() const { return limiter_.globalTokens(); }
 
 private:
     RateLimitSettings settings_;

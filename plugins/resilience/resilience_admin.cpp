@@ -44,6 +44,7 @@ Object::Ptr describe(const ResiliencePipeline& pipeline, CircuitBreaker& breaker
     breakerState->set("failure_rate", snapshot.failureRate);
     breakerState->set("slow_call_rate", snapshot.slowCallRate);
     breakerState->set("consecutive_failures", snapshot.consecutiveFailures);
+    if (snapshot.untilTrial) breakerState->set("next_trial_in_ms", static_cast<Poco::Int64>(snapshot.untilTrial->count()));
     Object::Ptr bulkhead = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     bulkhead->set("in_use", pipeline.bulkhead().inUse());
     bulkhead->set("waiting", pipeline.bulkhead().waiting());
@@ -79,6 +80,7 @@ std::vector<Route> adminRoutes(ResilienceRegistry& registry, const RateLimitMidd
                                    limit->set("per_key_burst", settings.limits.perKeyBurst);
                                    limit->set("key", settings.key);
                                    limit->set("remembered_keys", static_cast<Poco::UInt64>(rateLimit->rememberedKeys()));
+                                   limit->set("tokens", rateLimit->globalTokens());
                                }
                                body.set("rate_limit", limit);
                                response.sendJson(200, body);

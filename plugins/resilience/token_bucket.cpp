@@ -51,6 +51,17 @@ TokenBucket::Decision RateLimiter::admit(const std::string& key) {
     return {true, std::min(keyed.remaining, global.remaining), std::chrono::milliseconds(0)};
 }
 
+double TokenBucket::available(Clock::time_point now) const {
+    if (now <= last_) return tokens_;
+    return std::min(burst_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+}
+
+double RateLimiter::globalTokens() const {
+    if (config_.rate <= 0) return config_.burst;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return global_.available(time_.now());
+}
+
 std::size_t RateLimiter::rememberedKeys() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return recent_.size();

@@ -24,6 +24,8 @@ public:
     // Not thread-safe on its own; RateLimiter serialises access.
     Decision tryTake(Clock::time_point now);
     void refund() { tokens_ = std::min(burst_, tokens_ + 1); }
+    // Tokens there would be at `now`, without taking one.
+    double available(Clock::time_point now) const;
 
 private:
     double rate_;
@@ -46,6 +48,8 @@ public:
     // Both the key's bucket and the global one must have a token.
     TokenBucket::Decision admit(const std::string& key);
     std::size_t rememberedKeys() const;
+    // Tokens left in the global bucket now (its burst when there is no global limit).
+    double globalTokens() const;
     const RateLimitConfig& config() const { return config_; }
 
 private:

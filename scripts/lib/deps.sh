@@ -22,6 +22,7 @@ KEEL_DEB_PACKAGES=(
     lintian dpkg-dev fakeroot                          # build and check the Debian packages
     clang libclang-rt-14-dev clang-tidy                # libFuzzer and its sanitizer runtimes (scripts/test --fuzz); scripts/lint
     nginx-light redis-server sqlite3                   # the fleet: a balancer, a shared rate limit, SQLite backups
+    chromium chromium-driver python3-selenium          # the admin console's browser test
 )
 
 keel_log() { printf 'keel: %s\n' "$*" >&2; }

@@ -119,6 +119,46 @@ TEST(AdminToken, IsRotatedBySighup) {
     std::remove(file.c_str());
 }
 
+TEST(AdminConsole, ItsFilesNeedNoTokenButTheApiDoesAndAForeignHostGetsNeither) {
+    const std::string file = tempFile("console-token", "console-token-5555\n", 0600);
+    KeelProcess keel(withPlugins("health, hello", {"--define", "admin.token_file=" + file}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto get = [&](const std::string& target, const std::map<std::string, std::string>& headers = {}) {
+        return httpRequest(keel.adminPort(), "GET", target, "", "", seconds(10), headers);
+    };
+    const auto page = get("/admin/");
+    EXPECT_EQ(page.status, 200);
+    EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_NE(page.header("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+    EXPECT_EQ(page.header("Content-Security-Policy").find("unsafe-inline"), std::string::npos);
+    EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "no inline script";
+    EXPECT_EQ(get("/admin/console.js").header("Content-Type"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(get("/admin/console.css").status, 200);
+    const auto redirect = get("/admin");
+    EXPECT_EQ(redirect.status, 308);
+    EXPECT_EQ(redirect.header("Location"), "/admin/");
+    EXPECT_EQ(get("/admin/", {{"Host", "attacker.example"}}).status, 421) << "rebinding still refused";
+    EXPECT_EQ(get("/admin/status").status, 401) << "the data still needs the token";
+    EXPECT_EQ(get("/admin/plugin-files").status, 401);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/admin/").status, 404) << "not on the public listener";
+}
+
+TEST(AdminConsole, StatusSaysWhereTheConfigurationCameFromAndPluginFilesListsWhatCanBeLoaded) {
+    KeelProcess keel(withPlugins("health"));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto status = httpRequest(keel.adminPort(), "GET", "/admin/status");
+    ASSERT_EQ(status.status, 200) << status.body;
+    for (const char* field : {"\"instance_id\"", "\"uptime_seconds\"", "\"started_at\"", "\"config_files\"",
+                              "\"config_loaded_at\""}) {
+        EXPECT_NE(status.body.find(field), std::string::npos) << field << " in " << status.body;
+    }
+    const auto files = httpRequest(keel.adminPort(), "GET", "/admin/plugin-files");
+    ASSERT_EQ(files.status, 200) << files.body;
+    for (const char* name : {"\"hello\"", "\"orders\"", "\"health\""}) {
+        EXPECT_NE(files.body.find(name), std::string::npos) << name << " in " << files.body;
+    }
+}
+
 TEST(Metrics, ClientErrorsAreCountedUnderTheStatusTheClientGot) {
     const std::string database = "/tmp/keel-security-" + std::to_string(::getpid()) + "-metrics.db";
     KeelProcess keel(withPlugins("health, metrics, resilience, orders", {"--define", "database.url=sqlite:" + database}));
