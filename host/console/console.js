@@ -48,6 +48,9 @@ function element(tag, text, className) {
   return node;
 }
 
+// "2026-12-06T20:56:31.466631Z" -> "2026-12-06 20:56:31.466Z": milliseconds tell two loads apart.
+function shortTime(iso) { return String(iso || "").replace("T", " ").replace(/(\.\d{3})\d*Z$/, "$1Z"); }
+
 function stateClass(name) { return String(name || "").toLowerCase().replace(/[^a-z]+/g, "-"); }
 
 function showLogin(message) {
@@ -109,7 +112,7 @@ function renderHost(status, ready) {
   fact(list, "Requests in flight", status.in_flight);
   fact(list, "Requests served", status.served);
   fact(list, "Configuration", (status.config_files || []).join(", "));
-  fact(list, "Configuration loaded at", status.config_loaded_at);
+  fact(list, "Configuration loaded at", shortTime(status.config_loaded_at));
 }
 
 function actionButton(label, title, className, run) {
@@ -149,7 +152,9 @@ function renderPlugins(plugins, available) {
     row.append(element("td", plugin.state, "state " + stateClass(plugin.state)));
     const file = element("td", plugin.file.split("/").pop() + " · " + plugin.sha256.slice(0, 12));
     file.title = plugin.file + "\nsha256 " + plugin.sha256;
-    row.append(file, element("td", plugin.loaded_at, "loaded-at"));
+    const loadedAt = element("td", shortTime(plugin.loaded_at), "loaded-at");
+    loadedAt.title = plugin.loaded_at;
+    row.append(file, loadedAt);
     row.append(element("td", plugin.routes.join("\n"), "routes"), element("td", plugin.in_flight));
     const actions = element("td");
     actions.append(
@@ -309,51 +314,59 @@ function chartSeries() {
   return { rps, latency, share: { "5xx": share }, pool: pool.length ? { "in use": pool } : {} };
 }
 
-function drawChart(canvas, seriesByName, unit) {
+const MAX_LINES = 6;  // the busiest series; more lines would be unreadable on a small chart
+
+function drawChart(canvas, allSeries, floor) {
   const context = canvas.getContext("2d");
-  const width = canvas.width, height = canvas.height, left = 48, bottom = 20, top = 8;
+  const width = canvas.width, height = canvas.height, left = 48, right = 8, top = 8, legend = 30;
+  const bottom = height - legend;
   context.clearRect(0, 0, width, height);
   context.font = "11px system-ui, sans-serif";
-  const names = Object.keys(seriesByName);
-  const points = names.flatMap((name) => seriesByName[name]);
+  const total = (points) => points.reduce((sum, p) => sum + p[1], 0);
+  const names = Object.keys(allSeries).sort((a, b) => total(allSeries[b]) - total(allSeries[a])).slice(0, MAX_LINES);
+  const points = names.flatMap((name) => allSeries[name]);
   if (!points.length) {
     context.fillStyle = "#57606a";
-    context.fillText("Collecting samples…", left, height / 2);
+    context.fillText("Collecting samples…", left, bottom / 2);
     return;
   }
   const t0 = Math.min(...points.map((p) => p[0])), t1 = Math.max(...points.map((p) => p[0]), t0 + 1);
-  const maximum = Math.max(...points.map((p) => p[1]), unit === "%" ? 1 : 0.001) * 1.1;
-  const x = (t) => left + ((t - t0) / (t1 - t0)) * (width - left - 8);
-  const y = (v) => top + (1 - v / maximum) * (height - top - bottom);
+  const maximum = Math.max(...points.map((p) => p[1]), floor) * 1.1;
+  const x = (t) => left + ((t - t0) / (t1 - t0)) * (width - left - right);
+  const y = (v) => top + (1 - v / maximum) * (bottom - top);
   context.strokeStyle = "#d0d7de";
   context.fillStyle = "#57606a";
   for (const fraction of [0, 0.5, 1]) {
     const value = maximum * fraction;
     context.beginPath();
     context.moveTo(left, y(value));
-    context.lineTo(width - 8, y(value));
+    context.lineTo(width - right, y(value));
     context.stroke();
-    context.fillText(value >= 100 ? value.toFixed(0) : value.toPrecision(2), 4, y(value) + 4);
+    context.fillText(value >= 10 ? value.toFixed(0) : value.toFixed(1), 4, y(value) + 4);
   }
   names.forEach((name, index) => {
     const color = COLORS[index % COLORS.length];
     context.strokeStyle = color;
     context.lineWidth = 2;
     context.beginPath();
-    seriesByName[name].forEach(([t, v], i) => (i ? context.lineTo(x(t), y(v)) : context.moveTo(x(t), y(v))));
+    allSeries[name].forEach(([t, v], i) => (i ? context.lineTo(x(t), y(v)) : context.moveTo(x(t), y(v))));
     context.stroke();
+    // The legend: three entries a row, under the plot.
+    const column = index % 3, row = Math.floor(index / 3);
+    const label = name.length > 26 ? name.slice(0, 25) + "…" : name;
     context.fillStyle = color;
-    context.fillText(name, left + 6 + (index % 3) * 170, height - 6 - Math.floor(index / 3) * 12);
+    context.fillRect(left + column * ((width - left) / 3), bottom + 8 + row * 12, 8, 8);
+    context.fillText(label, left + column * ((width - left) / 3) + 12, bottom + 16 + row * 12);
   });
   context.lineWidth = 1;
 }
 
 function renderCharts() {
   const series = chartSeries();
-  drawChart($("chart-rps"), series.rps, "/s");
-  drawChart($("chart-p99"), series.latency, "ms");
-  drawChart($("chart-5xx"), series.share, "%");
-  drawChart($("chart-pool"), series.pool, "");
+  drawChart($("chart-rps"), series.rps, 1);
+  drawChart($("chart-p99"), series.latency, 1);
+  drawChart($("chart-5xx"), series.share, 1);
+  drawChart($("chart-pool"), series.pool, 1);
 }
 
 // --- the refresh loop ------------------------------------------------------------------------

@@ -48,11 +48,16 @@ std::shared_ptr<HealthCheckRunner::Execution> HealthCheckRunner::begin(const Hea
         auto& slot = running_[key];
         if (slot) {
             std::lock_guard<std::mutex> executionLock(slot->mutex);
-            if (!slot->finished) return nullptr;
+            if (!slot->finished) {
+                // Another probe started it (/health and /ready at once): share its result while
+                // it is within its timeout; past that, it hangs and is not started again.
+                if (std::chrono::steady_clock::now() < slot->started + entry.check.timeout) return slot;
+                return nullptr;
+            }
         }
         slot = execution = std::make_shared<Execution>();
+        execution->started = std::chrono::steady_clock::now();  // before others can see it
     }
-    execution->started = std::chrono::steady_clock::now();
     // The thread owns copies of everything it touches; pin is released last, after the
     // check's function (plugin code) is destroyed.
     struct Job {

@@ -27,7 +27,8 @@ public:
 
 private:
     struct Execution;
-    // Starts the check on a thread of its own; nullptr while its previous run has not returned.
+    // Starts the check on a thread of its own, or joins the run another caller started while it is
+    // within its timeout; nullptr when that run has hung past its timeout.
     std::shared_ptr<Execution> begin(const HealthCheckEntry& entry);
     // Waits for the run until `deadline`, then reports its result or the timeout.
     static HealthCheckReport report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution,

@@ -28,6 +28,7 @@ if os.environ.get("KEELTEST_NO_BROWSER") == "1":
 
 from selenium import webdriver  # noqa: E402  (imported only when the test runs)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -80,6 +81,24 @@ class BackgroundClient(threading.Thread):
         self.join(timeout=10)
 
 
+def text_of(driver, selector):
+    """The text of the first element matching `selector`, read in one step (the page redraws its
+    tables every few seconds, so an element found first and read later may be gone)."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", selector)
+
+
+def click(driver, selector):
+    """Clicks like a user, again if the page redrew the element between finding and clicking it."""
+    for _ in range(5):
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError(f"{selector} kept being redrawn")
+
+
 def wait_until(condition, what, seconds=WAIT_SECONDS):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -97,6 +116,8 @@ def http_get(url, headers=None):
             return answer.status, dict(answer.headers), answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
+    except OSError as error:  # not listening yet, reset, timed out
+        return 0, {}, str(error)
 
 
 def main(keel, plugins_dir, config, output):
@@ -156,41 +177,45 @@ def main(keel, plugins_dir, config, output):
         field.submit()
 
         def plugin_names():
-            rows = driver.find_elements(By.CSS_SELECTOR, "#plugins tbody tr")
-            return {row.get_attribute("data-plugin") for row in rows}
+            return set(driver.execute_script(
+                "return [...document.querySelectorAll('#plugins tbody tr')].map(r => r.dataset.plugin);"))
 
         wait.until(lambda d: plugin_names() == SHIPPED)
         assert driver.execute_script("return sessionStorage.getItem('keel-admin-token')") == token
         assert token not in driver.current_url
 
         def loaded_at(name):
-            cells = driver.find_elements(By.CSS_SELECTOR, f"#plugins tr[data-plugin='{name}'] td.loaded-at")
-            return cells[0].text if cells else None
+            return text_of(driver, f"#plugins tr[data-plugin='{name}'] td.loaded-at")
 
         # Reload hello under load: its loaded-at time changes, the client never sees anything but 200.
         client = BackgroundClient(f"http://127.0.0.1:{public}/hello/x")
         client.start()
         wait_until(lambda: len(client.statuses) >= 20, "the background client's first answers")
         before = loaded_at("hello")
-        driver.find_element(By.CSS_SELECTOR, "#plugins tr[data-plugin='hello'] button.reload").click()
+        click(driver, "#plugins tr[data-plugin='hello'] button.reload")
         wait.until(lambda d: loaded_at("hello") not in (None, before))
-        wait.until(lambda d: "Reload hello: done." in d.find_element(By.ID, "action-result").text)
+        wait.until(lambda d: "Reload hello: done." in (text_of(d, "#action-result") or ""))
         time.sleep(0.3)  # a few more requests on the new version
         client.stop()
         bad = [s for s in client.statuses if s != 200]
         assert not bad and len(client.statuses) > 20, f"{len(client.statuses)} requests, not 200: {bad[:5]}"
 
         # Unload asks first, then hello is gone; loaded back from the plugins directory.
-        driver.find_element(By.CSS_SELECTOR, "#plugins tr[data-plugin='hello'] button.unload").click()
+        click(driver, "#plugins tr[data-plugin='hello'] button.unload")
         alert = wait.until(lambda d: d.switch_to.alert)
         assert "Unload hello?" in alert.text, alert.text
         alert.accept()
         wait.until(lambda d: "hello" not in plugin_names())
         assert http_get(f"http://127.0.0.1:{public}/hello/x")[0] == 404
-        wait.until(lambda d: "hello" in [o.get_attribute("value") for o in
-                                         d.find_elements(By.CSS_SELECTOR, "#load-name option")])
-        Select(driver.find_element(By.ID, "load-name")).select_by_value("hello")
-        driver.find_element(By.ID, "load-button").click()
+        wait.until(lambda d: "hello" in d.execute_script(
+            "return [...document.querySelectorAll('#load-name option')].map(o => o.value);"))
+        for _ in range(5):
+            try:
+                Select(driver.find_element(By.ID, "load-name")).select_by_value("hello")
+                break
+            except StaleElementReferenceException:
+                time.sleep(0.1)
+        click(driver, "#load-button")
         wait.until(lambda d: plugin_names() == SHIPPED)
         wait_until(lambda: http_get(f"http://127.0.0.1:{public}/hello/x")[0] == 200, "hello answering again")
 
@@ -204,17 +229,32 @@ def main(keel, plugins_dir, config, output):
             except urllib.error.HTTPError:
                 pass  # expected: the inventory is down
         breaker = "#resilience tr[data-pipeline='inventory'] td.breaker"
-        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, breaker).text.startswith("open"))
-        assert "next trial in" in driver.find_element(By.CSS_SELECTOR, breaker).text
+        wait.until(lambda d: (text_of(d, breaker) or "").startswith("open"))
+        assert "next trial in" in text_of(driver, breaker), text_of(driver, breaker)
+
+        # The host stays ready through all of it (the page asks /health and /ready at once).
+        ready = driver.execute_script(
+            "const t = [...document.querySelectorAll('#host dt')].find(e => e.textContent === 'Ready');"
+            "return t ? t.nextElementSibling.textContent : null;")
+        assert ready == "yes", f"Ready: {ready}"
 
         # Charts have samples by now; screenshots at both widths.
         time.sleep(3.5)
-        driver.save_screenshot(os.path.join(output, "admin-console-1280x800.png"))
+        def screenshots(size):
+            # The top (host and plugins) and the end (resilience, flags, charts) of the page.
+            driver.execute_script("window.scrollTo(0, 0)")
+            time.sleep(0.2)
+            driver.save_screenshot(os.path.join(output, f"admin-console-{size}-top.png"))
+            driver.find_element(By.ID, "resilience-title").location_once_scrolled_into_view
+            time.sleep(0.2)
+            driver.save_screenshot(os.path.join(output, f"admin-console-{size}-resilience.png"))
+
+        screenshots("1280x800")
         driver.set_window_size(390, 844)
         time.sleep(0.5)
         width = driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= 400, f"the page is {width}px wide at a 390px window"
-        driver.save_screenshot(os.path.join(output, "admin-console-390x844.png"))
+        screenshots("390x844")
 
         # Everything the page asked for went to the admin listener.
         origins = set()

@@ -188,6 +188,24 @@ TEST(HealthCheckRunner, DoesNotStartACheckWhosePreviousRunHasNotReturned) {
     runUntilNotHanging(runner, entries);
 }
 
+TEST(HealthCheckRunner, TwoProbesAtOnceShareOneRunOfACheckWithinItsTimeout) {
+    // /health and /ready asked together: the second joins the first run instead of failing it.
+    Gate gate;
+    HealthCheckRunner runner;
+    const std::vector<HealthCheckEntry> entries = {entry("db", "primary", gate.check(), 5s)};
+    auto first = std::async(std::launch::async, [&] { return runner.run(entries); });
+    for (int i = 0; i < 500 && gate.starts() == 0; ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(gate.starts(), 1);
+    auto second = std::async(std::launch::async, [&] { return runner.run(entries); });
+    gate.release();
+    const auto a = first.get();
+    const auto b = second.get();
+    EXPECT_EQ(a.at(0).status, HealthStatus::Pass) << a.at(0).output;
+    EXPECT_EQ(b.at(0).status, HealthStatus::Pass) << b.at(0).output;
+    EXPECT_EQ(b.at(0).output, "released");
+    EXPECT_EQ(gate.starts(), 1) << "one run served both";
+}
+
 TEST(HealthCheckRunner, RunsACheckAgainOnceItsHangingRunHasReturned) {
     Gate gate;
     HealthCheckRunner runner;
