@@ -51,7 +51,10 @@ std::shared_ptr<HealthCheckRunner::Execution> HealthCheckRunner::begin(const Hea
             if (!slot->finished) {
                 // Another probe started it (/health and /ready at once): share its result while
                 // it is within its timeout; past that, it hangs and is not started again.
-                if (std::chrono::steady_clock::now() < slot->started + entry.check.timeout) return slot;
+                if (std::chrono::steady_clock::now() < slot->started + entry.check.timeout) {
+                    ++joinedRuns_;
+                    return slot;
+                }
                 return nullptr;
             }
         }

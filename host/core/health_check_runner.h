@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,11 @@ struct HealthCheckEntry {
 class HealthCheckRunner {
 public:
     std::vector<HealthCheckReport> run(const std::vector<HealthCheckEntry>& entries);
+    // How many times a probe joined a run another probe had started (instead of starting one).
+    std::uint64_t joinedRuns() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return joinedRuns_;
+    }
 
 private:
     struct Execution;
@@ -33,8 +39,9 @@ private:
     // Waits for the run until `deadline`, then reports its result or the timeout.
     static HealthCheckReport report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution,
                                     std::chrono::steady_clock::time_point deadline);
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Execution>> running_;  // by "plugin/check"
+    std::uint64_t joinedRuns_ = 0;
 };
 
 }  // namespace keel::host

@@ -197,6 +197,8 @@ TEST(HealthCheckRunner, TwoProbesAtOnceShareOneRunOfACheckWithinItsTimeout) {
     for (int i = 0; i < 500 && gate.starts() == 0; ++i) std::this_thread::sleep_for(1ms);
     ASSERT_EQ(gate.starts(), 1);
     auto second = std::async(std::launch::async, [&] { return runner.run(entries); });
+    for (int i = 0; i < 5000 && runner.joinedRuns() == 0; ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(runner.joinedRuns(), 1u) << "the second probe did not join the first run";
     gate.release();
     const auto a = first.get();
     const auto b = second.get();
