@@ -34,21 +34,24 @@ public:
     int port() const { return socket_.address().port(); }
     std::string url(const std::string& path = "") const;
     std::vector<RecordedRequest> requests() const;
-    std::size_t count() const { return count_.load(); }
+    std::size_t count() const;
+
+    // What the handlers share with the server. Poco's stopAll() does not wait for a handler that
+    // is already running, so handlers hold this, not the server: one finishing after the server
+    // is gone records into state nobody reads, never into freed memory.
+    struct State {
+        std::atomic<int> status;
+        std::atomic<Mode> mode;
+        mutable std::mutex mutex;
+        std::vector<RecordedRequest> requests;
+        std::promise<void> release;
+        std::shared_future<void> released{release.get_future().share()};
+    };
 
 private:
-    friend class RecordingHandler;
-    void record(RecordedRequest request);
-
-    std::atomic<int> status_;
-    std::atomic<Mode> mode_;
+    std::shared_ptr<State> state_;
     Poco::Net::ServerSocket socket_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
-    mutable std::mutex mutex_;
-    std::vector<RecordedRequest> requests_;
-    std::atomic<std::size_t> count_{0};
-    std::promise<void> release_;
-    std::shared_future<void> released_;
 };
 
 }  // namespace keel::testing
