@@ -44,7 +44,11 @@ std::vector<Route> adminConsoleRoutes() {
 }
 
 bool isAdminConsoleAsset(const std::string& routePattern) {
-    static const std::set<std::string> assets{"/admin", "/admin/", "/admin/console.css", "/admin/console.js"};
+    static const std::set<std::string> assets = [] {
+        std::set<std::string> patterns;
+        for (const auto& route : adminConsoleRoutes()) patterns.insert(route.pattern);
+        return patterns;
+    }();
     return assets.count(routePattern) != 0;
 }
 

@@ -17,9 +17,9 @@ class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
 }
 
-// One call to the admin API on this page's own origin; a problem+json answer becomes an ApiError
-// carrying its detail.
-async function api(method, path, body) {
+// One call on this page's own origin, with the token when there is one: the status and the body
+// (parsed when it is JSON), whatever the status.
+async function send(method, path, body) {
   const headers = { "Accept": "application/json" };
   if (token()) headers["Authorization"] = "Bearer " + token();
   const init = { method, headers, cache: "no-store", credentials: "omit" };
@@ -29,16 +29,20 @@ async function api(method, path, body) {
   }
   const response = await fetch(path, init);
   const text = await response.text();
-  if (!response.ok) {
-    let detail = response.status + " " + response.statusText;
-    try {
-      const problem = JSON.parse(text);
-      detail = (problem.title || detail) + (problem.detail ? ": " + problem.detail : "");
-    } catch (ignored) { /* not JSON: keep the status line */ }
-    throw new ApiError(response.status, detail);
+  let parsed = text;
+  if ((response.headers.get("Content-Type") || "").includes("json") && text) {
+    try { parsed = JSON.parse(text); } catch (ignored) { /* keep the text */ }
   }
-  const type = response.headers.get("Content-Type") || "";
-  return type.includes("json") && text ? JSON.parse(text) : text;
+  return { status: response.status, ok: response.ok, statusText: response.statusText, body: parsed };
+}
+
+// An admin API call that must succeed; a problem+json answer becomes an ApiError with its detail.
+async function api(method, path, body) {
+  const answer = await send(method, path, body);
+  if (answer.ok) return answer.body;
+  const problem = typeof answer.body === "object" ? answer.body : {};
+  const detail = (problem.title || answer.status + " " + answer.statusText) + (problem.detail ? ": " + problem.detail : "");
+  throw new ApiError(answer.status, detail);
 }
 
 function element(tag, text, className) {
@@ -74,10 +78,9 @@ function formatUptime(seconds) {
 
 // /health answers 503 with the same report when a critical check fails: read it either way.
 async function healthReport() {
-  const headers = token() ? { "Authorization": "Bearer " + token() } : {};
   try {
-    const response = await fetch("/health", { cache: "no-store", credentials: "omit", headers });
-    return response.status === 200 || response.status === 503 ? JSON.parse(await response.text()) : null;
+    const answer = await send("GET", "/health");
+    return answer.status === 200 || answer.status === 503 ? answer.body : null;
   } catch (error) {
     return null;
   }
@@ -86,11 +89,10 @@ async function healthReport() {
 // What /ready answers, in words: "yes", or why not (starting, draining, a failing check).
 async function readiness() {
   try {
-    const response = await fetch("/ready", { cache: "no-store", credentials: "omit" });
-    if (response.status === 404) return "unknown (the health plugin is not loaded)";
-    if (response.ok) return "yes";
-    let body = {};
-    try { body = JSON.parse(await response.text()); } catch (ignored) { /* no body */ }
+    const answer = await send("GET", "/ready");
+    if (answer.status === 404) return "unknown (the health plugin is not loaded)";
+    if (answer.ok) return "yes";
+    const body = typeof answer.body === "object" ? answer.body : {};
     if (body.output) return "no: " + body.output;
     const failing = Object.entries(body.checks || {})
       .filter(([, results]) => (results[0] || {}).status === "fail")

@@ -217,13 +217,20 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
 }
 
 DatabasePool::IdleSession DatabasePool::openTracked() {
+    bool probeFirst = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        probeFirst = !serverAccepted_;
+    }
     try {
-        IdleSession opened = open();
+        IdleSession opened = open(probeFirst);
         std::lock_guard<std::mutex> lock(mutex_);
         reconnectBackoff_ = std::chrono::milliseconds(0);
+        serverAccepted_ = true;
         return opened;
     } catch (const Poco::Exception&) {
         std::lock_guard<std::mutex> lock(mutex_);
+        serverAccepted_ = false;
         reconnectBackoff_ = std::clamp(reconnectBackoff_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(2000));
         reconnectAt_ = clock_() + reconnectBackoff_;
         throw;
@@ -234,23 +241,25 @@ namespace {
 
 // Poco 1.11's PostgreSQL connector never frees the libpq connection of a failed connect (about
 // 100 KB each; LeakSanitizer shows it), so every retry during a database outage would grow the
-// heap. A server that does not take connections is found out with libpq first, which frees what
-// it allocates; only then does Poco connect. Throws with libpq's reason.
+// heap. Until the pool knows the server takes connections (at start-up, and after a failed
+// connect), it connects with libpq first, which frees what it allocates, and lets Poco connect
+// only once that worked. Throws with libpq's reason.
 void requireServerAcceptingConnections(const std::string& connectionString) {
-    if (PQping(connectionString.c_str()) == PQPING_OK) return;
     PGconn* probe = PQconnectdb(connectionString.c_str());
-    std::string reason = probe != nullptr ? PQerrorMessage(probe) : "out of memory";
     const bool connected = probe != nullptr && PQstatus(probe) == CONNECTION_OK;
+    std::string reason = connected ? "" : probe != nullptr ? PQerrorMessage(probe) : "out of memory";
     PQfinish(probe);
-    if (connected) return;  // it came up between the two calls
+    if (connected) return;
     while (!reason.empty() && std::isspace(static_cast<unsigned char>(reason.back()))) reason.pop_back();
     throw Poco::Data::ConnectionFailedException(reason);
 }
 
 }  // namespace
 
-DatabasePool::IdleSession DatabasePool::open() {
-    if (target_.dialect == SqlDialect::PostgreSQL) requireServerAcceptingConnections(target_.connectionString);
+DatabasePool::IdleSession DatabasePool::open(bool probeFirst) {
+    if (probeFirst && target_.dialect == SqlDialect::PostgreSQL) {
+        requireServerAcceptingConnections(target_.connectionString);
+    }
     Poco::Data::Session session(target_.connector, target_.connectionString);
     if (target_.dialect == SqlDialect::SQLite) {
         // WAL lets readers proceed while one writer commits; it is a property of the file, set on

@@ -79,8 +79,9 @@ private:
         std::chrono::steady_clock::time_point created;
         std::chrono::steady_clock::time_point returned;  // when it last went idle
     };
-    // A new connection; throws Poco::Exception.
-    IdleSession open();
+    // A new connection; throws Poco::Exception. `probeFirst`: make sure with libpq that the server
+    // takes connections before Poco connects (see requireServerAcceptingConnections).
+    IdleSession open(bool probeFirst);
     // open(), remembering a failure so that the next attempts back off.
     IdleSession openTracked();
     // Back from a PooledConnection: kept idle, or closed when broken, too old or surplus.
@@ -100,6 +101,8 @@ private:
     std::vector<IdleSession> idle_;  // most recently returned last
     std::chrono::steady_clock::time_point reconnectAt_{};  // no new connection attempt before
     std::chrono::milliseconds reconnectBackoff_{0};
+    // The last connect succeeded: the server takes connections, so a new one skips the probe.
+    bool serverAccepted_ = false;
     PoolMetrics metrics_;
     std::once_flag walOnce_;
 };

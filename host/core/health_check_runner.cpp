@@ -22,21 +22,14 @@ std::string describe(std::chrono::milliseconds duration) { return std::to_string
 }  // namespace
 
 std::vector<HealthCheckReport> HealthCheckRunner::run(const std::vector<HealthCheckEntry>& entries) {
-    struct Pending {
-        const HealthCheckEntry* entry;
-        std::shared_ptr<Execution> execution;  // null: previous run still hanging
-        std::chrono::steady_clock::time_point deadline;
-    };
-    std::vector<Pending> pending;
-    for (const auto& entry : entries) {
-        std::shared_ptr<Execution> execution = begin(entry);
-        const auto deadline = execution ? execution->started + entry.check.timeout : std::chrono::steady_clock::now();
-        pending.push_back({&entry, std::move(execution), deadline});
-    }
-    // Every check runs at once; the waits overlap, so the slowest check bounds the whole run.
+    // Every check starts first and the waits come after, so they overlap: the slowest check
+    // bounds the whole run.
+    std::vector<std::shared_ptr<Execution>> executions;
+    executions.reserve(entries.size());
+    for (const auto& entry : entries) executions.push_back(begin(entry));
     std::vector<HealthCheckReport> reports;
-    reports.reserve(pending.size());
-    for (const auto& item : pending) reports.push_back(report(*item.entry, item.execution, item.deadline));
+    reports.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) reports.push_back(report(entries[i], executions[i]));
     return reports;
 }
 
@@ -91,8 +84,8 @@ std::shared_ptr<HealthCheckRunner::Execution> HealthCheckRunner::begin(const Hea
     return execution;
 }
 
-HealthCheckReport HealthCheckRunner::report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution,
-                                            std::chrono::steady_clock::time_point deadline) {
+HealthCheckReport HealthCheckRunner::report(const HealthCheckEntry& entry,
+                                            const std::shared_ptr<Execution>& execution) {
     HealthCheckReport report;
     report.plugin = entry.plugin;
     report.name = entry.check.name;
@@ -105,6 +98,8 @@ HealthCheckReport HealthCheckRunner::report(const HealthCheckEntry& entry, const
         return report;
     }
     std::unique_lock<std::mutex> lock(execution->mutex);
+    // `started` is fixed before the execution is shared, so reading it needs no lock.
+    const auto deadline = execution->started + entry.check.timeout;
     if (execution->done.wait_until(lock, deadline, [&] { return execution->finished; })) {
         report.status = execution->result.status;
         report.output = execution->result.output;

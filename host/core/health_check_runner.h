@@ -36,9 +36,8 @@ private:
     // Starts the check on a thread of its own, or joins the run another caller started while it is
     // within its timeout; nullptr when that run has hung past its timeout.
     std::shared_ptr<Execution> begin(const HealthCheckEntry& entry);
-    // Waits for the run until `deadline`, then reports its result or the timeout.
-    static HealthCheckReport report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution,
-                                    std::chrono::steady_clock::time_point deadline);
+    // Waits for the run until its timeout, then reports its result or the timeout.
+    static HealthCheckReport report(const HealthCheckEntry& entry, const std::shared_ptr<Execution>& execution);
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Execution>> running_;  // by "plugin/check"
     std::uint64_t joinedRuns_ = 0;

@@ -195,7 +195,8 @@ def main(keel, plugins_dir, config, output):
         click(driver, "#plugins tr[data-plugin='hello'] button.reload")
         wait.until(lambda d: loaded_at("hello") not in (None, before))
         wait.until(lambda d: "Reload hello: done." in (text_of(d, "#action-result") or ""))
-        time.sleep(0.3)  # a few more requests on the new version
+        answered = len(client.statuses)
+        wait_until(lambda: len(client.statuses) >= answered + 20, "requests answered by the new version")
         client.stop()
         bad = [s for s in client.statuses if s != 200]
         assert not bad and len(client.statuses) > 20, f"{len(client.statuses)} requests, not 200: {bad[:5]}"
@@ -238,20 +239,25 @@ def main(keel, plugins_dir, config, output):
             "return t ? t.nextElementSibling.textContent : null;")
         assert ready == "yes", f"Ready: {ready}"
 
-        # Charts have samples by now; screenshots at both widths.
-        time.sleep(3.5)
+        # Charts drawn from at least two intervals of /metrics samples; screenshots at both widths.
+        wait.until(lambda d: d.execute_script("return state.samples.length") >= 3)
+
+        def painted():
+            # Two animation frames: whatever was changed before has been laid out and painted.
+            driver.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")
+
         def screenshots(size):
             # The top (host and plugins) and the end (resilience, flags, charts) of the page.
             driver.execute_script("window.scrollTo(0, 0)")
-            time.sleep(0.2)
+            painted()
             driver.save_screenshot(os.path.join(output, f"admin-console-{size}-top.png"))
-            driver.find_element(By.ID, "resilience-title").location_once_scrolled_into_view
-            time.sleep(0.2)
+            driver.execute_script("document.getElementById('resilience-title').scrollIntoView()")
+            painted()
             driver.save_screenshot(os.path.join(output, f"admin-console-{size}-resilience.png"))
 
         screenshots("1280x800")
         driver.set_window_size(390, 844)
-        time.sleep(0.5)
+        painted()
         width = driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= 400, f"the page is {width}px wide at a 390px window"
         screenshots("390x844")

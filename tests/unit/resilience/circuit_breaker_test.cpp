@@ -42,6 +42,18 @@ protected:
     std::vector<std::string> transitions;
 };
 
+TEST_F(CircuitBreakerTest, AnOpenBreakerSaysHowLongUntilItsNextTrial) {
+    auto breaker = make(small());
+    EXPECT_FALSE(breaker.snapshot().untilTrial.has_value()) << "closed: no trial to wait for";
+    calls(breaker, 2, 2);
+    ASSERT_EQ(breaker.state(), BreakerState::Open);
+    EXPECT_EQ(breaker.snapshot().untilTrial, std::chrono::milliseconds(1000));
+    time.advance(400ms);
+    EXPECT_EQ(breaker.snapshot().untilTrial, std::chrono::milliseconds(600));
+    time.advance(700ms);
+    EXPECT_EQ(breaker.snapshot().untilTrial, std::chrono::milliseconds(0)) << "past due: the next call is the trial";
+}
+
 TEST_F(CircuitBreakerTest, StaysClosedBeforeTheMinimumNumberOfCalls) {
     auto breaker = make(small());
     calls(breaker, 0, 3);

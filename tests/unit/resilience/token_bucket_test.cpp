@@ -38,6 +38,21 @@ TEST(TokenBucket, NeverHoldsMoreThanTheBurst) {
     EXPECT_FALSE(bucket.tryTake(time.now()).allowed);
 }
 
+TEST(RateLimiter, GlobalTokensShowWhatIsLeftWithoutTakingAny) {
+    ManualTimeSource time;
+    RateLimiter limiter({2, 4, 0, 0, 100}, time);
+    EXPECT_DOUBLE_EQ(limiter.globalTokens(), 4);
+    EXPECT_DOUBLE_EQ(limiter.globalTokens(), 4) << "looking takes nothing";
+    EXPECT_TRUE(limiter.admit("a").allowed);
+    EXPECT_TRUE(limiter.admit("a").allowed);
+    EXPECT_DOUBLE_EQ(limiter.globalTokens(), 2);
+    time.advance(500ms);
+    EXPECT_DOUBLE_EQ(limiter.globalTokens(), 3);
+    time.advance(10s);
+    EXPECT_DOUBLE_EQ(limiter.globalTokens(), 4) << "never more than the burst";
+    EXPECT_DOUBLE_EQ(RateLimiter({0, 0, 1, 1, 100}, time).globalTokens(), 0) << "no global limit: its burst, 0";
+}
+
 TEST(RateLimiter, LimitsEachClientKeySeparately) {
     ManualTimeSource time;
     RateLimiter limiter({0, 0, 1, 1, 100}, time);
