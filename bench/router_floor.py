@@ -20,6 +20,9 @@ from benchlib import System, fmt, free_port, hold_idle, nginx_config, wrk
 CONNECTIONS = [16, 64, 256]
 
 
+EMPTY = "keel (empty pipeline)"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keel", required=True, help="keel binary (Beast front door)")
@@ -39,15 +42,22 @@ def main():
     work = tempfile.mkdtemp(prefix="keel-bench-")
     systems = []
 
-    def keel_system(name, binary, plugins):
+    def keel_system(name, binary, plugins, extra=()):
         port, admin = free_port(), free_port()
-        return System(name, [binary, "--config", args.config, "--define", f"server.port={port}", "--define",
-                             f"admin.port={admin}", "--define", "server.host=127.0.0.1",
-                             "--define", f"plugins.dir={plugins}",
-                             "--define", f"database.url=sqlite:{work}/{name.replace(' ', '_')}.db",
-                             "--define", "server.max_keep_alive_requests=0"], port)
+        defines = [f"server.port={port}", f"admin.port={admin}", "server.host=127.0.0.1", f"plugins.dir={plugins}",
+                   f"database.url=sqlite:{work}/{name.replace(' ', '_').replace('(', '').replace(')', '')}.db",
+                   "server.max_keep_alive_requests=0", *extra]
+        return System(name, [binary, "--config", args.config] + [a for d in defines for a in ("--define", d)], port)
 
-    systems.append(keel_system("keel (Beast)", args.keel, args.plugins))
+    # The default middleware stack, with the rate limiter switched on far above the offered load
+    # so that its cost is counted too.
+    systems.append(keel_system("keel (Beast)", args.keel, args.plugins,
+                               ["resilience.rate_limit.rps=1000000000"]))
+    # The same listener and binary with the emptiest pipeline a configuration allows: hello alone
+    # (no metrics, rate limiter or health plugin), no access log (log.level=warn), no tracing.
+    # The host's request id and recovery middleware remain.
+    systems.append(keel_system(EMPTY, args.keel, args.plugins,
+                               ["plugins.list=hello", "plugins.required=", "log.level=warn", "tracing.sample_rate=0"]))
     if args.poco_keel:
         systems.append(keel_system("keel (Poco)", args.poco_keel, args.poco_plugins))
     poco_port = free_port()
@@ -84,21 +94,24 @@ def main():
                 for (name, connections), (rps, p99) in med.items():
                     data.write(f'"{name}" {connections} {rps:.0f} {p99:.3f}\n')
         print("\n### Ratios (medians, same run)\n")
-        print("| Connections | Keel (Beast) / bare Poco | Keel (Beast) / nginx | Keel (Beast) / Keel (Poco) | p99 Keel (Beast) / bare Poco |")
-        print("|---:|---:|---:|---:|---:|")
+        print("| Connections | Keel (Beast) / bare Poco | Keel (Beast) / nginx | Keel (Beast) / Keel (Poco) "
+              "| p99 Keel (Beast) / bare Poco | Middleware cost (1 - Keel / empty pipeline) |")
+        print("|---:|---:|---:|---:|---:|---:|")
         for connections in CONNECTIONS:
             keel = med[("keel (Beast)", connections)]
             poco = med[("bare Poco", connections)]
             nginx = med[("nginx", connections)]
+            empty = med[(EMPTY, connections)]
             old = med.get(("keel (Poco)", connections))
             print(f"| {connections} | {keel[0] / poco[0]:.2f} | {keel[0] / nginx[0]:.2f} | "
-                  f"{(keel[0] / old[0]) if old else float('nan'):.2f} | {keel[1] / poco[1]:.2f} |")
+                  f"{(keel[0] / old[0]) if old else float('nan'):.2f} | {keel[1] / poco[1]:.2f} "
+                  f"| {100 * (1 - keel[0] / empty[0]):.0f}% |")
 
         print(f"\n### Idle keep-alive connections ({args.idle} held, each after one answered request)\n")
         print("| System | RSS before (MiB) | RSS with idle (MiB) | KiB per idle connection | Threads before -> with idle | Unanswered | /health p99 ms with idle open | Failed |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for system in systems:
-            if system.name == "bare Poco":
+            if system.name in ("bare Poco", EMPTY):
                 continue  # it has no /health; its per-connection cost is the Poco front door's
             system.start()
             health = "/health" if system.name.startswith("keel") else "/"

@@ -288,8 +288,9 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
     }
 };
 
-// One client connection. Every member is touched only on the connection's strand, except the
-// "running" description (its own mutex) which shutdown reads from the main thread.
+// One client connection. Every member is touched only on the connection's strand, or by the
+// worker that owns a dispatched request (see respondFromWorker), except the "running"
+// description (its own mutex) which shutdown reads from the main thread.
 class HttpServer::Shared::Connection : public std::enable_shared_from_this<Connection> {
 public:
     Connection(std::shared_ptr<Shared> shared, tcp::socket socket)
@@ -315,6 +316,10 @@ public:
             tlsContext_ = shared_->currentTls();
             detectTls();
         } else {
+            // Workers write answers themselves with write_some, which must not wait (see
+            // respondFromWorker); asio's own operations handle a non-blocking socket as well.
+            boost::system::error_code ignored;
+            socket_.non_blocking(true, ignored);
             waitForRequest();
         }
     }
@@ -323,12 +328,16 @@ public:
     // with Connection: close and then closes.
     void drain() {
         asio::post(strand_, [self = shared_from_this()] {
+            std::lock_guard<std::mutex> owner(self->workerOwnership_);
             if (self->phase_ != Phase::Dispatched && self->phase_ != Phase::Writing) self->close();
         });
     }
 
     void forceClose() {
-        asio::post(strand_, [self = shared_from_this()] { self->close(); });
+        asio::post(strand_, [self = shared_from_this()] {
+            std::lock_guard<std::mutex> owner(self->workerOwnership_);
+            self->close();
+        });
     }
 
     std::optional<std::string> running() const {
@@ -376,6 +385,7 @@ public:
     // On the strand: the operation in progress is cancelled, and its handler sees timedOut_.
     void expireDeadline() {
         asio::post(strand_, [self = shared_from_this()] {
+            std::lock_guard<std::mutex> owner(self->workerOwnership_);
             if (self->phase_ == Phase::Closed || !self->deadlinePassed(Clock::now())) return;
             self->disarmDeadline();
             self->timedOut_ = true;
@@ -583,8 +593,7 @@ private:
                 writeProblem(response, Problem::of(500, "Internal Server Error", "the request failed"));
             }
             const bool close = !keepAlive || self->shared_->draining.load();
-            auto bytes = std::make_shared<std::string>(serialize(response, head, close, http10 && keepAlive, self->tls_.has_value()));
-            asio::post(self->strand_, [self, bytes, close] { self->writeResponse(bytes, close); });
+            self->respondFromWorker(serialize(response, head, close, http10 && keepAlive, self->tls_.has_value()), close);
         };
         if (!shared_->workers->trySubmit(std::move(job))) {
             {
@@ -596,12 +605,41 @@ private:
         }
     }
 
-    void writeResponse(const std::shared_ptr<std::string>& bytes, bool closeAfter) {
-        {
-            std::lock_guard<std::mutex> lock(runningMutex_);
-            running_.clear();
+    // On the worker that ran the pipeline. While a request is dispatched no read or write is
+    // pending, so the connection is this worker's alone: the strand's shutdown and deadline
+    // handlers wait on workerOwnership_. A plain-TCP answer that fits in the socket buffer (nearly
+    // all) is written here and the next read is started here, which saves a wake-up of an I/O
+    // thread per request. Starting an operation must be the last thing done with the connection:
+    // its handler may run on an I/O thread at once. TLS answers go back to the strand.
+    void respondFromWorker(std::string bytes, bool closeAfter) {
+        auto shared = std::make_shared<std::string>(std::move(bytes));
+        if (tls_) {
+            asio::post(strand_, [self = shared_from_this(), shared, closeAfter] {
+                self->clearRunning();
+                if (self->phase_ != Phase::Closed) self->writeResponse(shared, closeAfter);
+            });
+            return;
         }
-        if (phase_ == Phase::Closed) return;
+        std::lock_guard<std::mutex> owner(workerOwnership_);
+        clearRunning();
+        if (phase_ == Phase::Closed) return;  // shutdown's deadline closed it meanwhile
+        boost::system::error_code error;
+        const std::size_t written = socket_.write_some(asio::buffer(*shared), error);
+        if (error == asio::error::would_block || error == asio::error::try_again) {
+            error = {};
+        }
+        if (error) return close();
+        if (written == shared->size()) return afterResponse(closeAfter);
+        shared->erase(0, written);
+        writeResponse(shared, closeAfter);
+    }
+
+    void clearRunning() {
+        std::lock_guard<std::mutex> lock(runningMutex_);
+        running_.clear();
+    }
+
+    void writeResponse(const std::shared_ptr<std::string>& bytes, bool closeAfter) {
         phase_ = Phase::Writing;
         timedOut_ = false;
         armDeadline(Clock::now() + shared_->options.limits.writeTimeout);
@@ -610,9 +648,13 @@ private:
                 if (self->timedOut_) return self->abandon(RejectReason::WriteTimeout, 0);
                 return self->close();
             }
-            if (closeAfter || self->shared_->draining.load()) return self->lingerThenClose();
-            self->waitForRequest();
+            self->afterResponse(closeAfter);
         });
+    }
+
+    void afterResponse(bool closeAfter) {
+        if (closeAfter || shared_->draining.load()) return lingerThenClose();
+        waitForRequest();
     }
 
     // Answers a request that will not be dispatched, then closes the connection.
@@ -682,6 +724,7 @@ private:
     std::string method_;
     std::string remote_;
     std::string clientSubject_;
+    std::mutex workerOwnership_;  // see respondFromWorker
     mutable std::mutex runningMutex_;
     std::string running_;
     Clock::time_point runningSince_;
