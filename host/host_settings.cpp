@@ -45,6 +45,15 @@ std::string resolveInstanceId(const ConfigStore& store, int port) {
     return configured;
 }
 
+// max_threads 0: four workers per core. Handlers mostly wait on PostgreSQL on the same machine;
+// measured on 2 cores at 32 connections, 8 workers served reads 3.5 times faster than 64 (p99
+// 3.6 ms against 136 ms), because every extra runnable thread and database backend adds
+// wake-ups and context switches, not work.
+std::size_t workerThreads(std::int64_t configured) {
+    if (configured > 0) return static_cast<std::size_t>(configured);
+    return 4 * static_cast<std::size_t>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 // A declarative table of every host key, longer than a function should be on purpose: one place
@@ -58,9 +67,10 @@ void declareHostSettings(ConfigStore& store) {  // NOLINT(readability-function-s
                    "Threads that own every socket and frame requests (0: one per CPU core). They never run "
                    "handlers.")
             .range(0, 256),
-        K::integer("server.max_threads", 64,
-                   "Worker threads that run request handlers on the public listener; idle connections hold none.")
-            .range(1, 10000),
+        K::integer("server.max_threads", 0,
+                   "Worker threads that run request handlers on the public listener; idle connections hold none "
+                   "(0: four per CPU core; raise it for handlers that wait long on downstream calls).")
+            .range(0, 10000),
         K::integer("server.max_queued", 1024,
                    "Complete requests waiting for a worker; beyond this a request gets 503 with Retry-After.")
             .range(1, 1000000),
@@ -250,7 +260,7 @@ HostSettings readHostSettings(const ConfigStore& store) {
         return ListenerOptions{name,
                                section.getString("host"),
                                static_cast<int>(section.getInt("port")),
-                               static_cast<std::size_t>(section.getInt("max_threads")),
+                               workerThreads(section.getInt("max_threads")),
                                static_cast<std::size_t>(server.getInt("max_queued")),
                                limits,
                                readTlsSettings(store, sectionName + ".tls"),

@@ -45,10 +45,40 @@ std::vector<double> HttpMetrics::parseBuckets(const std::string& text) {
     return buckets;
 }
 
+namespace {
+
+// Finds `key` in `cache` under a shared lock, or resolves and inserts it under an exclusive one.
+template <class Value, class Resolve>
+Value cachedSeries(std::shared_mutex& mutex, std::unordered_map<std::string, Value>& cache, const std::string& key,
+                   const Resolve& resolve) {
+    {
+        std::shared_lock<std::shared_mutex> lock(mutex);
+        if (const auto found = cache.find(key); found != cache.end()) return found->second;
+    }
+    const Value resolved = resolve();  // Family::Add is thread-safe and returns the existing series
+    std::unique_lock<std::shared_mutex> lock(mutex);
+    return cache.emplace(key, resolved).first->second;
+}
+
+}  // namespace
+
+prometheus::Gauge& HttpMetrics::activeSeries(const std::string& method, const std::string& route) {
+    return *cachedSeries(cacheMutex_, activeByKey_, method + '\n' + route,
+                         [&] { return &active_.Add({{"method", method}, {"route", route}}); });
+}
+
+HttpMetrics::Finished HttpMetrics::finishedSeries(const std::string& method, const std::string& route, int status) {
+    const std::string statusText = std::to_string(status);
+    return cachedSeries(cacheMutex_, finishedByKey_, method + '\n' + route + '\n' + statusText, [&] {
+        const prometheus::Labels labels{{"method", method}, {"route", route}, {"status", statusText}};
+        return Finished{&requests_.Add(labels), &duration_.Add(labels, prometheus::Histogram::BucketBoundaries(buckets_))};
+    });
+}
+
 void HttpMetrics::observe(Request& request, Response& response, const Next& next) {
     const std::string method = methodLabel(request.method());
     const std::string route = routeLabel(request);
-    auto& active = active_.Add({{"method", method}, {"route", route}});
+    auto& active = activeSeries(method, route);
     active.Increment();
     const auto started = std::chrono::steady_clock::now();
     // Every request is counted and timed under the status its client receives: an HttpError
@@ -56,9 +86,9 @@ void HttpMetrics::observe(Request& request, Response& response, const Next& next
     const auto record = [&](int status) {
         active.Decrement();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        const prometheus::Labels labels{{"method", method}, {"route", route}, {"status", std::to_string(status)}};
-        requests_.Add(labels).Increment();
-        duration_.Add(labels, prometheus::Histogram::BucketBoundaries(buckets_)).Observe(seconds);
+        const Finished series = finishedSeries(method, route, status);
+        series.requests->Increment();
+        series.duration->Observe(seconds);
     };
     try {
         next();

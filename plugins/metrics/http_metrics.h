@@ -2,7 +2,9 @@
 // cardinality stays bounded whatever clients send. Thread-safe after construction.
 #pragma once
 
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <keel/metrics.h>
@@ -25,10 +27,24 @@ public:
     static std::vector<double> parseBuckets(const std::string& text);
 
 private:
+    struct Finished {
+        prometheus::Counter* requests;
+        prometheus::Histogram* duration;
+    };
+    // Series are resolved once per label values and then found under a shared lock: Family::Add
+    // builds a label map, hashes it and takes the family's lock on every call, which cost more
+    // than the rest of this middleware. Label values are bounded (methods, route patterns,
+    // statuses), so the caches are too.
+    prometheus::Gauge& activeSeries(const std::string& method, const std::string& route);
+    Finished finishedSeries(const std::string& method, const std::string& route, int status);
+
     prometheus::Family<prometheus::Counter>& requests_;
     prometheus::Family<prometheus::Histogram>& duration_;
     prometheus::Family<prometheus::Gauge>& active_;
     std::vector<double> buckets_;
+    std::shared_mutex cacheMutex_;
+    std::unordered_map<std::string, prometheus::Gauge*> activeByKey_;
+    std::unordered_map<std::string, Finished> finishedByKey_;
 };
 
 }  // namespace keel::plugins::metrics

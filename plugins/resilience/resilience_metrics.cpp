@@ -16,7 +16,11 @@ void PipelineMetrics::setBreakerState(BreakerState state) const {
 }
 
 void PipelineMetrics::countCall(const std::string& outcome) const {
-    if (calls != nullptr) calls->Add({{"pipeline", pipeline}, {"outcome", outcome}}).Increment();
+    if (outcome == "success" && succeeded != nullptr) {
+        succeeded->Increment();
+    } else if (calls != nullptr) {
+        calls->Add({{"pipeline", pipeline}, {"outcome", outcome}}).Increment();
+    }
 }
 
 ResilienceMetrics::ResilienceMetrics(Metrics& metrics)
@@ -37,6 +41,7 @@ PipelineMetrics ResilienceMetrics::forPipeline(const std::string& name) {
     metrics.pipeline = name;
     metrics.breakerState = &breakerState_;
     metrics.calls = &calls_;
+    metrics.succeeded = &calls_.Add({{"pipeline", name}, {"outcome", "success"}});
     metrics.retries = &retries_.Add({{"pipeline", name}});
     metrics.budgetExhausted = &budgetExhausted_.Add({{"pipeline", name}});
     metrics.bulkheadInUse = &bulkheadInUse_.Add({{"pipeline", name}});

@@ -12,6 +12,7 @@ namespace keel::plugins::resilience {
 struct PipelineMetrics {
     prometheus::Family<prometheus::Gauge>* breakerState = nullptr;  // {pipeline, state}: 1 current, 0 others
     prometheus::Family<prometheus::Counter>* calls = nullptr;       // {pipeline, outcome}
+    prometheus::Counter* succeeded = nullptr;  // calls {pipeline, "success"}, resolved once: every call counts
     prometheus::Counter* retries = nullptr;
     prometheus::Counter* budgetExhausted = nullptr;
     prometheus::Gauge* bulkheadInUse = nullptr;
