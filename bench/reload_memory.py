@@ -154,6 +154,11 @@ def main():
         print(f"| soak: {args.soak} s at constant load, {fmt(requests)} requests | "
               f"{steady_samples[0][1] / 1024:.1f} -> {steady_samples[-1][1] / 1024:.1f} MiB |")
         print(f"| soak slope after warm-up (least squares) | {slope_kib_per_minute(steady_samples):+.1f} KiB/min |")
+        # glibc's per-thread arenas keep taking pages for a couple of minutes at full load before
+        # they settle; a leak keeps the second half rising as well.
+        second_half = samples[len(samples) // 2:]
+        if len(second_half) >= 2:
+            print(f"| soak slope, second half only | {slope_kib_per_minute(second_half):+.1f} KiB/min |")
 
 
 if __name__ == "__main__":
