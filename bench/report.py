@@ -28,8 +28,13 @@ def machine():
 
 
 def commit(root):
-    out = subprocess.run(["git", "-C", root, "describe", "--always", "--dirty"], capture_output=True, text=True)
-    return out.stdout.strip() or "unknown"
+    """The commit measured, "-dirty" when sources differ from it (not the report and chart this
+    run itself rewrites)."""
+    head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                              ":!docs/benchmarks.md", ":!docs/benchmarks.png"], capture_output=True, text=True)
+    name = head.stdout.strip() or "unknown"
+    return name + "-dirty" if changed.stdout.strip() else name
 
 
 def chart(png, router_data, orders_data):

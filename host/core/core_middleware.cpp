@@ -4,6 +4,8 @@
 #include <chrono>
 #include <random>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "keel/request_context.h"
 #include "keel/text.h"
 #include "keel/tracing.h"
@@ -105,14 +107,17 @@ MiddlewareFunction accessLog(LogManager& logs) {
     return [access = logs.accessLogger(), &logs](Request& request, Response& response, const Next& next) {
         const auto started = std::chrono::steady_clock::now();
         next();
-        const double millis =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-        const std::string route = request.routePattern().empty() ? "unmatched" : request.routePattern();
+        static const std::string kUnmatched = "unmatched";
+        static const std::string kNone;
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+        const std::string& route = request.routePattern().empty() ? kUnmatched : request.routePattern();
         const RequestContext* context = currentRequestContext();
-        const std::string traceId = context != nullptr ? context->traceId : "";
-        const std::string spanId = context != nullptr ? context->spanId : "";
-        char duration[32];
-        std::snprintf(duration, sizeof duration, "%.3f", millis);
+        const std::string& traceId = context != nullptr ? context->traceId : kNone;
+        const std::string& spanId = context != nullptr ? context->spanId : kNone;
+        // Milliseconds with three decimals, from whole microseconds: no floating-point formatting.
+        const std::string duration = fmt::format("{}.{:03}", micros / 1000, micros % 1000);
         if (logs.format() == LogFormat::Json) {
             access->info(
                 "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"

@@ -22,13 +22,27 @@ std::string isoTime(spdlog::log_clock::time_point time) {
     const auto since = time.time_since_epoch();
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - seconds).count();
+    // "2026-12-06T23:59:59." changes once a second; the access log writes thousands of lines in
+    // it. Each thread keeps its own copy.
+    thread_local std::time_t cachedSecond = -1;
+    thread_local std::string cachedPrefix;
     const std::time_t raw = seconds.count();
-    std::tm utc{};
-    gmtime_r(&raw, &utc);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
-    return buffer;
+    if (raw != cachedSecond) {
+        std::tm utc{};
+        gmtime_r(&raw, &utc);
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.", utc.tm_year + 1900, utc.tm_mon + 1,
+                      utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+        cachedPrefix = buffer;
+        cachedSecond = raw;
+    }
+    std::string out = cachedPrefix;
+    const int ms = static_cast<int>(millis);
+    out += static_cast<char>('0' + ms / 100);
+    out += static_cast<char>('0' + ms / 10 % 10);
+    out += static_cast<char>('0' + ms % 10);
+    out += 'Z';
+    return out;
 }
 
 constexpr const char* kAccessLoggerName = "access";
@@ -40,18 +54,20 @@ public:
     LineFormatter(LogFormat format, std::string instance) : format_(format), instance_(std::move(instance)) {}
 
     void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) override {
-        const std::string text(message.payload.data(), message.payload.size());
+        const std::string_view text(message.payload.data(), message.payload.size());
         const std::string level(spdlog::level::to_string_view(message.level).data(),
                                 spdlog::level::to_string_view(message.level).size());
         const std::string logger(message.logger_name.data(), message.logger_name.size());
         const bool preformatted = logger == kAccessLoggerName;
         const RequestContext* context = currentRequestContext();
         std::string line;
+        line.reserve(96 + text.size());
         if (format_ == LogFormat::Json) {
             line = "{\"time\":\"" + isoTime(message.time) + "\",\"level\":\"" + level + "\",\"logger\":\"" +
                    jsonEscaped(logger) + "\"";
             if (preformatted) {
-                line += "," + text;
+                line += ',';
+                line += text;
             } else {
                 line += ",\"message\":\"" + jsonEscaped(text) + "\"";
             }
@@ -63,7 +79,13 @@ public:
             if (!instance_.empty()) line += ",\"instance\":\"" + jsonEscaped(instance_) + "\"";
             line += "}\n";
         } else {
-            line = isoTime(message.time) + " " + level + " [" + logger + "] " + logEscaped(text);
+            line += isoTime(message.time);
+            line += ' ';
+            line += level;
+            line += " [";
+            line += logger;
+            line += "] ";
+            line += logEscaped(text);
             if (context != nullptr && !preformatted) {
                 if (!context->requestId.empty()) line += " request_id=" + context->requestId;
                 if (!context->traceId.empty()) line += " trace_id=" + context->traceId;

@@ -60,7 +60,9 @@ void RateLimitMiddleware::handle(Request& request, Response& response, const Nex
         next();
         return;
     }
-    const auto decided = decide(clientKey(request, settings_.key));
+    // Only per-client limits (local or shared) need the client's key; a global one does not.
+    const bool keyed = settings_.limits.perKeyRate > 0;
+    const auto decided = decide(keyed ? clientKey(request, settings_.key) : std::string());
     if (!decided) {
         if (settings_.redisFailOpen) {
             next();  // unlimited while Redis is away, as configured

@@ -369,6 +369,13 @@ TEST_P(OrdersTest, ThePoolVariablesShowInPgStatActivityUnderLoad) {
         int count = 0;
         double age = 0;
         fields >> count >> age;
+        if (count > 3) {
+            // A connection closed at its lifetime leaves a backend that is still exiting for a
+            // moment while its replacement connects; a fourth connection held by the pool would
+            // still be there a little later.
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            count = std::min(count, std::stoi(psql(databaseUrl_, "SELECT COUNT(*) " + backends)));
+        }
         most = std::max(most, count);
         oldest = std::max(oldest, age);
         ++samples;

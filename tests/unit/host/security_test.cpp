@@ -111,6 +111,11 @@ TEST(LogEscaping, ControlCharactersAndInvalidUtf8CannotForgeLines) {
     EXPECT_EQ(logEscaped("caf\xc3\xa9"), "caf\xc3\xa9");
     EXPECT_EQ(logEscaped("bad\xff\xfe"), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
     EXPECT_EQ(logEscaped("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "overlong '/'";
+    // Printable runs are copied whole: what sits at their edges is still escaped.
+    EXPECT_EQ(logEscaped("\x7f" "abc\x7f"), "\\x7fabc\\x7f");
+    EXPECT_EQ(logEscaped("\ta b~\r"), "\\x09a b~\\x0d");
+    EXPECT_EQ(logEscaped("route=/hello/{name} status=200"), "route=/hello/{name} status=200");
+    EXPECT_EQ(logEscaped(""), "");
     EXPECT_EQ(jsonEscaped("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
 }
 
