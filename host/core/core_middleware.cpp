@@ -22,10 +22,18 @@ std::string newRequestId() {
                                                std::chrono::steady_clock::now().time_since_epoch().count()));
     const std::uint64_t high = (generator() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
     const std::uint64_t low = (generator() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;   // RFC 4122 variant
-    char text[37];
-    std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
-                  static_cast<unsigned>((high >> 16) & 0xffff), static_cast<unsigned>(high & 0xffff),
-                  static_cast<unsigned>(low >> 48), static_cast<unsigned long long>(low & 0xffffffffffffULL));
+    // 8-4-4-4-12 hex digits, written directly (snprintf was a visible share of a request).
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string text(36, '-');
+    std::size_t at = 0;
+    const auto put = [&](std::uint64_t bits, int digits) {
+        for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+            if (at == 8 || at == 13 || at == 18 || at == 23) ++at;  // the dashes stay
+            text[at++] = kHex[(bits >> shift) & 0xf];
+        }
+    };
+    put(high, 16);
+    put(low, 16);
     return text;
 }
 
