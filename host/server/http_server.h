@@ -1,8 +1,9 @@
 // One listener ("public" or "admin") on Boost.Beast/Asio: a few shared I/O threads own every
 // socket and frame each request strictly and completely (whole-request deadlines, limits,
 // RFC 9112 framing, optional TLS); only a complete request is handed to this listener's bounded
-// worker pool, which runs the Dispatcher. Idle or slow clients cost a socket and a buffer, never
-// a thread. start/stopAccepting/closeAll are called from the main thread; everything else runs on
+// worker pool, which runs the Dispatcher and, on plain TCP, writes the answer and starts the next
+// read itself (one thread hand-off per request, not two). Idle or slow clients cost a socket and a
+// buffer, never a thread. start/stopAccepting/closeAll are called from the main thread; everything else runs on
 // the I/O threads and the workers.
 #pragma once
 
