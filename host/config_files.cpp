@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 namespace keel::host {
@@ -45,6 +44,7 @@ std::string cleanValue(const std::string& raw) {
 }  // namespace
 
 void loadConfigText(const std::string& text, const std::string& sourceName, bool properties, ConfigStore& store) {
+    store.addFileSource(sourceName);
     std::istringstream in(text);
     std::string line;
     std::string section;
@@ -114,16 +114,6 @@ std::vector<std::string> configDirectoryFiles(const std::string& directory) {
     }
     std::sort(files.begin(), files.end());
     return files;
-}
-
-std::vector<std::string> configurationSources(const ConfigStore& store) {
-    std::set<std::string> files;
-    for (const auto& [key, entry] : store.fileEntries()) {
-        // "<file>:<line>": the file is everything before the last colon.
-        const std::string& where = entry.source.description;
-        files.insert(where.substr(0, where.rfind(':')));
-    }
-    return {files.begin(), files.end()};
 }
 
 }  // namespace keel::host

@@ -15,7 +15,5 @@ void loadConfigText(const std::string& text, const std::string& sourceName, bool
 void loadConfigFile(const std::string& path, ConfigStore& store);
 // `*.ini` and `*.properties` in `directory`, in lexical order; none when it does not exist.
 std::vector<std::string> configDirectoryFiles(const std::string& directory);
-// The files (or "embedded etc/keel.ini") the file layer of `store` came from, in name order.
-std::vector<std::string> configurationSources(const ConfigStore& store);
 
 }  // namespace keel::host

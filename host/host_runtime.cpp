@@ -9,7 +9,6 @@
 #include "admin_access.h"
 #include "admin_api.h"
 #include "admin_console.h"
-#include "config_files.h"
 #include "config_store.h"
 #include "core_middleware.h"
 #include "exit_codes.h"
@@ -116,7 +115,7 @@ HostRuntime::HostRuntime(ConfigStore& store, const HostSettings& settings, LogMa
       observer_(plugins_.hostMetrics(), logs, {"public", "admin"}),
       io_(settings.ioThreads),
       signals_(std::make_unique<SignalWatcher>([this] { onSighup(); })) {
-    state_.setConfiguration({configurationSources(store), std::chrono::system_clock::now()});
+    state_.setConfiguration({store.fileSources(), std::chrono::system_clock::now()});
 }
 
 HostRuntime::~HostRuntime() = default;

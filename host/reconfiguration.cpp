@@ -6,7 +6,6 @@
 #include <string>
 
 #include "admin_access.h"
-#include "config_files.h"
 #include "config_store.h"
 #include "feature_flags.h"
 #include "host_state.h"
@@ -109,7 +108,7 @@ void reconfigure(const std::function<void(ConfigStore&)>& loadFiles, RunningHost
         loadFiles(files);
         declareFeatureFlags(host.store, files.keysSetUnder("features."));
         const auto changed = host.store.replaceFiles(files.fileEntries());
-        host.state.setConfiguration({configurationSources(files), std::chrono::system_clock::now()});
+        host.state.setConfiguration({files.fileSources(), std::chrono::system_clock::now()});
         for (const auto& change : host.plugins.features().refresh()) logger->info("SIGHUP: feature {}", change);
         const HostSettings next = readHostSettings(host.store);
         setDefaultHttpClientCaFile(next.httpClientCaFile);

@@ -76,6 +76,17 @@ void ConfigStore::addAlias(const std::string& variable, const std::string& key) 
 void ConfigStore::clearFiles() {
     std::lock_guard<std::mutex> lock(mutex_);
     files_.clear();
+    fileSources_.clear();
+}
+
+void ConfigStore::addFileSource(std::string name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fileSources_.push_back(std::move(name));
+}
+
+std::vector<std::string> ConfigStore::fileSources() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fileSources_;
 }
 
 std::set<std::string> ConfigStore::replaceFiles(std::map<std::string, ConfigEntry> files) {

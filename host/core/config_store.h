@@ -46,6 +46,9 @@ public:
     // environment do not change while the process runs).
     void clearFiles();
     const std::map<std::string, ConfigEntry>& fileEntries() const { return files_; }  // single-threaded use
+    // The files (or embedded text) read into the file layer, in reading order, keys or not.
+    void addFileSource(std::string name);
+    std::vector<std::string> fileSources() const;
     // Makes `files` the file layer if every declared key validates with it; returns the keys whose
     // effective value changed. Throws ConfigError (listing every error) and changes nothing otherwise.
     std::set<std::string> replaceFiles(std::map<std::string, ConfigEntry> files);
@@ -87,6 +90,7 @@ private:
 
     mutable std::mutex mutex_;
     std::map<std::string, ConfigEntry> files_;
+    std::vector<std::string> fileSources_;
     std::map<std::string, ConfigEntry> defines_;
     std::map<std::string, std::string> environment_;
     std::map<std::string, std::vector<std::string>> aliases_;  // variable -> keys it feeds (patterns)

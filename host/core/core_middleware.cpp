@@ -4,8 +4,6 @@
 #include <chrono>
 #include <random>
 
-#include <spdlog/fmt/fmt.h>
-
 #include "keel/request_context.h"
 #include "keel/text.h"
 #include "keel/tracing.h"
@@ -22,18 +20,17 @@ std::string newRequestId() {
                                                std::chrono::steady_clock::now().time_since_epoch().count()));
     const std::uint64_t high = (generator() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
     const std::uint64_t low = (generator() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;   // RFC 4122 variant
-    // 8-4-4-4-12 hex digits, written directly (snprintf was a visible share of a request).
+    // The 32 hex digits of high then low, most significant first, written into the 8-4-4-4-12
+    // shape directly (snprintf was a visible share of a request).
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string text(36, '-');
-    std::size_t at = 0;
-    const auto put = [&](std::uint64_t bits, int digits) {
-        for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
-            if (at == 8 || at == 13 || at == 18 || at == 23) ++at;  // the dashes stay
-            text[at++] = kHex[(bits >> shift) & 0xf];
-        }
-    };
-    put(high, 16);
-    put(low, 16);
+    std::string text = "........-....-....-....-............";
+    int nibble = 0;
+    for (char& c : text) {
+        if (c == '-') continue;
+        const std::uint64_t word = nibble < 16 ? high : low;
+        c = kHex[(word >> (60 - 4 * (nibble % 16))) & 0xf];
+        ++nibble;
+    }
     return text;
 }
 
@@ -124,20 +121,21 @@ MiddlewareFunction accessLog(LogManager& logs) {
         const RequestContext* context = currentRequestContext();
         const std::string& traceId = context != nullptr ? context->traceId : kNone;
         const std::string& spanId = context != nullptr ? context->spanId : kNone;
-        // Milliseconds with three decimals, from whole microseconds: no floating-point formatting.
-        const std::string duration = fmt::format("{}.{:03}", micros / 1000, micros % 1000);
+        // duration_ms with three decimals, from whole microseconds: no floating-point formatting.
+        const auto whole = micros / 1000;
+        const auto fraction = micros % 1000;
         if (logs.format() == LogFormat::Json) {
             access->info(
                 "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
-                "\"duration_ms\":{},\"bytes\":{},\"remote\":\"{}\"{}",
+                "\"duration_ms\":{}.{:03},\"bytes\":{},\"remote\":\"{}\"{}",
                 jsonEscaped(request.requestId()), jsonEscaped(request.listener()), jsonEscaped(request.method()),
-                jsonEscaped(route), response.status(), duration, response.body().size(),
+                jsonEscaped(route), response.status(), whole, fraction, response.body().size(),
                 jsonEscaped(request.remoteAddress()),
                 traceId.empty() ? std::string() : ",\"trace_id\":\"" + traceId + "\",\"span_id\":\"" + spanId + "\"");
         } else {
-            access->info("request_id={} listener={} method={} route={} status={} duration_ms={} bytes={} remote={}{}",
+            access->info("request_id={} listener={} method={} route={} status={} duration_ms={}.{:03} bytes={} remote={}{}",
                          request.requestId(), request.listener(), request.method(), route, response.status(),
-                         duration, response.body().size(), request.remoteAddress(),
+                         whole, fraction, response.body().size(), request.remoteAddress(),
                          traceId.empty() ? std::string() : " trace_id=" + traceId + " span_id=" + spanId);
         }
     };

@@ -63,8 +63,13 @@ public:
         std::string line;
         line.reserve(96 + text.size());
         if (format_ == LogFormat::Json) {
-            line = "{\"time\":\"" + isoTime(message.time) + "\",\"level\":\"" + level + "\",\"logger\":\"" +
-                   jsonEscaped(logger) + "\"";
+            line += "{\"time\":\"";
+            line += isoTime(message.time);
+            line += "\",\"level\":\"";
+            line += level;
+            line += "\",\"logger\":\"";
+            line += jsonEscaped(logger);
+            line += '"';
             if (preformatted) {
                 line += ',';
                 line += text;

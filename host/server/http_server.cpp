@@ -612,11 +612,11 @@ private:
     // thread per request. Starting an operation must be the last thing done with the connection:
     // its handler may run on an I/O thread at once. TLS answers go back to the strand.
     void respondFromWorker(std::string bytes, bool closeAfter) {
-        auto shared = std::make_shared<std::string>(std::move(bytes));
         if (tls_) {
-            asio::post(strand_, [self = shared_from_this(), shared, closeAfter] {
+            asio::post(strand_, [self = shared_from_this(), rest = std::make_shared<std::string>(std::move(bytes)),
+                                 closeAfter] {
                 self->clearRunning();
-                if (self->phase_ != Phase::Closed) self->writeResponse(shared, closeAfter);
+                if (self->phase_ != Phase::Closed) self->writeResponse(rest, closeAfter);
             });
             return;
         }
@@ -624,14 +624,15 @@ private:
         clearRunning();
         if (phase_ == Phase::Closed) return;  // shutdown's deadline closed it meanwhile
         boost::system::error_code error;
-        const std::size_t written = socket_.write_some(asio::buffer(*shared), error);
+        const std::size_t written = socket_.write_some(asio::buffer(bytes), error);
         if (error == asio::error::would_block || error == asio::error::try_again) {
             error = {};
         }
         if (error) return close();
-        if (written == shared->size()) return afterResponse(closeAfter);
-        shared->erase(0, written);
-        writeResponse(shared, closeAfter);
+        if (written == bytes.size()) return afterResponse(closeAfter);
+        // Only an answer the socket did not take at once needs to outlive this call.
+        bytes.erase(0, written);
+        writeResponse(std::make_shared<std::string>(std::move(bytes)), closeAfter);
     }
 
     void clearRunning() {

@@ -15,12 +15,8 @@ void PipelineMetrics::setBreakerState(BreakerState state) const {
     }
 }
 
-void PipelineMetrics::countCall(const std::string& outcome) const {
-    if (outcome == "success" && succeeded != nullptr) {
-        succeeded->Increment();
-    } else if (calls != nullptr) {
-        calls->Add({{"pipeline", pipeline}, {"outcome", outcome}}).Increment();
-    }
+void PipelineMetrics::countCall(keel::resilience::Failure outcome) const {
+    if (auto* counter = calls[static_cast<std::size_t>(outcome)]) counter->Increment();
 }
 
 ResilienceMetrics::ResilienceMetrics(Metrics& metrics)
@@ -40,8 +36,11 @@ PipelineMetrics ResilienceMetrics::forPipeline(const std::string& name) {
     PipelineMetrics metrics;
     metrics.pipeline = name;
     metrics.breakerState = &breakerState_;
-    metrics.calls = &calls_;
-    metrics.succeeded = &calls_.Add({{"pipeline", name}, {"outcome", "success"}});
+    for (std::size_t outcome = 0; outcome < kOutcomeCount; ++outcome) {
+        const auto failure = static_cast<keel::resilience::Failure>(outcome);
+        const std::string label = failure == keel::resilience::Failure::None ? "success" : keel::resilience::failureName(failure);
+        metrics.calls[outcome] = &calls_.Add({{"pipeline", name}, {"outcome", label}});
+    }
     metrics.retries = &retries_.Add({{"pipeline", name}});
     metrics.budgetExhausted = &budgetExhausted_.Add({{"pipeline", name}});
     metrics.bulkheadInUse = &bulkheadInUse_.Add({{"pipeline", name}});

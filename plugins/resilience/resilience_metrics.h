@@ -1,18 +1,24 @@
 // The resilience families in the host's registry, and each pipeline's labelled children.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include <keel/metrics.h>
+#include <keel/resilience.h>
 
 #include "circuit_breaker.h"
 
 namespace keel::plugins::resilience {
 
+// Failure::None .. Failure::CallFailed.
+constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(keel::resilience::Failure::CallFailed) + 1;
+
 struct PipelineMetrics {
     prometheus::Family<prometheus::Gauge>* breakerState = nullptr;  // {pipeline, state}: 1 current, 0 others
-    prometheus::Family<prometheus::Counter>* calls = nullptr;       // {pipeline, outcome}
-    prometheus::Counter* succeeded = nullptr;  // calls {pipeline, "success"}, resolved once: every call counts
+    // keel_resilience_calls_total {pipeline, outcome}, one per Failure value (None: "success"),
+    // resolved when the pipeline is made: every call counts one.
+    std::array<prometheus::Counter*, kOutcomeCount> calls{};
     prometheus::Counter* retries = nullptr;
     prometheus::Counter* budgetExhausted = nullptr;
     prometheus::Gauge* bulkheadInUse = nullptr;
@@ -20,7 +26,7 @@ struct PipelineMetrics {
     std::string pipeline;
 
     void setBreakerState(BreakerState state) const;
-    void countCall(const std::string& outcome) const;
+    void countCall(keel::resilience::Failure outcome) const;
 };
 
 class ResilienceMetrics {

@@ -35,7 +35,7 @@ ResiliencePipeline::ResiliencePipeline(std::string name, PolicyConfig config, Ti
 }
 
 Result ResiliencePipeline::finish(Result result) const {
-    metrics_.countCall(result.ok() ? "success" : keel::resilience::failureName(result.failure));
+    metrics_.countCall(result.failure);
     return result;
 }
 

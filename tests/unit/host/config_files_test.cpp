@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "host_settings.h"
 
@@ -48,6 +49,17 @@ TEST(IniConfigText, PrefixesKeysWithTheirSection) {
     EXPECT_EQ(valueOf(store, "server.port"), "8081");
     EXPECT_EQ(valueOf(store, "server.host"), "127.0.0.1");
     EXPECT_EQ(valueOf(store, "log.level"), "debug");
+}
+
+TEST(ConfigFileSources, AreEveryFileReadInReadingOrderEvenWithoutKeysAndClearedWithTheFiles) {
+    ConfigStore store;
+    loadConfigText("[server]\nport = 1\n", "/etc/keel/keel.ini", false, store);
+    loadConfigText("; only a comment\n", "/etc/keel/conf.d/10-empty.ini", false, store);
+    loadConfigText("server.port = 2\n", "/etc/keel/conf.d/20-port.properties", true, store);
+    EXPECT_EQ(store.fileSources(), (std::vector<std::string>{"/etc/keel/keel.ini", "/etc/keel/conf.d/10-empty.ini",
+                                                              "/etc/keel/conf.d/20-port.properties"}));
+    store.clearFiles();
+    EXPECT_TRUE(store.fileSources().empty());
 }
 
 TEST(IniConfigText, KeepsKeysBeforeTheFirstSectionUnprefixed) {
