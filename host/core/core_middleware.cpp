@@ -1,8 +1,12 @@
 // Request id, access log and recovery: the middleware every request passes, whatever is loaded.
 #include "core_middleware.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <random>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "keel/request_context.h"
 #include "keel/text.h"
@@ -98,7 +102,10 @@ MiddlewareFunction tracingMiddleware(TracingSettings tracing) {
             return;
         }
         const std::string& route = request.routePattern();
-        Span server(route.empty() ? request.method() : request.method() + " " + route, SpanKind::Server);
+        // Most requests are not sampled: their span is never exported, so its name is not built.
+        const bool recorded = context->sampled && spanExporterInstalled();
+        Span server(!recorded ? std::string() : route.empty() ? request.method() : request.method() + " " + route,
+                    SpanKind::Server);
         if (server.recording()) describeServerSpan(server, request);
         next();
         if (server.recording()) {
@@ -124,19 +131,27 @@ MiddlewareFunction accessLog(LogManager& logs) {
         // duration_ms with three decimals, from whole microseconds: no floating-point formatting.
         const auto whole = micros / 1000;
         const auto fraction = micros % 1000;
-        if (logs.format() == LogFormat::Json) {
+        const bool json = logs.format() == LogFormat::Json;
+        // The trace fields, formatted on the stack (ids are fixed-length hex: 70 bytes at most).
+        std::array<char, 96> trace{};
+        std::size_t traceLength = 0;
+        if (!traceId.empty()) {
+            traceLength = json ? fmt::format_to_n(trace.data(), trace.size(), ",\"trace_id\":\"{}\",\"span_id\":\"{}\"",
+                                                  traceId, spanId).size
+                               : fmt::format_to_n(trace.data(), trace.size(), " trace_id={} span_id={}", traceId, spanId).size;
+        }
+        const std::string_view traceFields(trace.data(), std::min(traceLength, trace.size()));
+        if (json) {
             access->info(
                 "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
                 "\"duration_ms\":{}.{:03},\"bytes\":{},\"remote\":\"{}\"{}",
                 jsonEscaped(request.requestId()), jsonEscaped(request.listener()), jsonEscaped(request.method()),
                 jsonEscaped(route), response.status(), whole, fraction, response.body().size(),
-                jsonEscaped(request.remoteAddress()),
-                traceId.empty() ? std::string() : ",\"trace_id\":\"" + traceId + "\",\"span_id\":\"" + spanId + "\"");
+                jsonEscaped(request.remoteAddress()), traceFields);
         } else {
             access->info("request_id={} listener={} method={} route={} status={} duration_ms={}.{:03} bytes={} remote={}{}",
                          request.requestId(), request.listener(), request.method(), route, response.status(),
-                         whole, fraction, response.body().size(), request.remoteAddress(),
-                         traceId.empty() ? std::string() : " trace_id=" + traceId + " span_id=" + spanId);
+                         whole, fraction, response.body().size(), request.remoteAddress(), traceFields);
         }
     };
 }

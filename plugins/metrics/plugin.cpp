@@ -27,6 +27,7 @@ public:
                                  }});
         registrar.addRoute({"GET", "/metrics",
                             [this](Request&, Response& response) {
+                                http_->publishActive();
                                 auto families = context_->collectMetrics();
                                 for (auto& family : collectProcessMetrics()) families.push_back(std::move(family));
                                 response.send(200, prometheus::TextSerializer().Serialize(families),

@@ -3,6 +3,7 @@
 
 #include <keel/problem.h>
 
+#include <charconv>
 #include <cmath>
 
 namespace keel::plugins::resilience {
@@ -87,9 +88,18 @@ void RateLimitMiddleware::handle(Request& request, Response& response, const Nex
     }
     next();
     const long reset = static_cast<long>(std::ceil((burst - decision.remaining) / rate));
-    response.setHeader("RateLimit-Policy", policyHeader_);
-    response.setHeader("RateLimit", "\"keel\";r=" + std::to_string(static_cast<long>(decision.remaining)) +
-                                        ";t=" + std::to_string(std::max(0L, reset)));
+    // Every admitted request pays for these two headers: no temporary strings.
+    static const std::string kPolicy = "RateLimit-Policy";
+    static const std::string kLimit = "RateLimit";
+    response.setHeader(kPolicy, policyHeader_);
+    std::string value;
+    value.reserve(48);
+    value += "\"keel\";r=";
+    char digits[24];
+    value.append(digits, std::to_chars(digits, digits + sizeof digits, static_cast<long>(decision.remaining)).ptr);
+    value += ";t=";
+    value.append(digits, std::to_chars(digits, digits + sizeof digits, std::max(0L, reset)).ptr);
+    response.setHeader(kLimit, std::move(value));
 }
 
 }  // namespace keel::plugins::resilience

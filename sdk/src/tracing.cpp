@@ -2,6 +2,7 @@
 // library (never a plugin's).
 #include "keel/tracing.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -29,12 +30,11 @@ std::string randomHex(std::size_t bytes) {
                                            static_cast<std::uint64_t>(
                                                std::chrono::steady_clock::now().time_since_epoch().count()));
     static const char* digits = "0123456789abcdef";
-    std::string text;
+    std::string text(bytes * 2, '0');
     do {
-        text.clear();
-        while (text.size() < bytes * 2) {
+        for (std::size_t i = 0; i < text.size(); i += 16) {
             std::uint64_t value = generator();
-            for (int i = 0; i < 16 && text.size() < bytes * 2; ++i, value >>= 4) text += digits[value & 0xf];
+            for (std::size_t j = i; j < std::min(i + 16, text.size()); ++j, value >>= 4) text[j] = digits[value & 0xf];
         }
     } while (allZero(text));
     return text;

@@ -3,8 +3,15 @@
 
 #include <keel/testing/plugin_harness.h>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "http_metrics.h"
 #include "process_metrics.h"
@@ -49,6 +56,71 @@ TEST(ProcessMetrics, ParsesAStatLineWhoseCommandHasSpacesAndParentheses) {
     EXPECT_DOUBLE_EQ(parsed.virtualBytes, 4096000);
     EXPECT_DOUBLE_EQ(parsed.residentBytes, 300.0 * 4096);
     EXPECT_THROW(parseProcessStat("garbage", 0, 100, 4096), std::runtime_error);
+}
+
+// The SDK's Metrics over a plain registry, for HttpMetrics on its own.
+class RegistryMetrics final : public Metrics {
+public:
+    prometheus::Family<prometheus::Counter>& counter(const std::string& name, const std::string& help,
+                                                     const Labels&) override {
+        return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+    }
+    prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help,
+                                                 const Labels&) override {
+        return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+    }
+    prometheus::Family<prometheus::Histogram>& histogram(const std::string& name, const std::string& help,
+                                                         const Labels&) override {
+        return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
+    }
+    std::string text() { return prometheus::TextSerializer().Serialize(registry.Collect()); }
+    prometheus::Registry registry;
+};
+
+TEST(HttpMetricsSeries, ThreadsCreatingAndUsingSeriesAtOnceLoseNoCount) {
+    RegistryMetrics metrics;
+    HttpMetrics http(metrics, {0.1, 1});
+    const std::vector<std::string> routes{"/a", "/b/{id}", "/c", ""};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 5000; ++i) {
+                Request request(i % 3 == 0 ? "POST" : "GET", "/x");
+                request.setRoutePattern(routes[(i + t) % routes.size()]);
+                Response response;
+                http.observe(request, response, [&] { response.send(200 + (i % 2), "", "text/plain"); });
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    http.publishActive();
+    const std::string text = metrics.text();
+    // 4 threads x 5,000 requests over 4 routes, 2 methods and 2 statuses: 16 series, every count kept.
+    EXPECT_EQ(seriesOf(text, "http_server_requests_total"), 16u) << text;
+    double total = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("http_server_requests_total{", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    EXPECT_EQ(total, 20000);
+    EXPECT_NE(text.find(R"(http_server_active_requests{method="GET",route="unmatched"} 0)"), std::string::npos) << text;
+}
+
+TEST(HttpMetricsSeries, ActiveRequestsShowInTheScrapeWhileTheyRun) {
+    RegistryMetrics metrics;
+    HttpMetrics http(metrics, {1});
+    Request request("GET", "/slow");
+    request.setRoutePattern("/slow");
+    Response response;
+    std::string during;
+    http.observe(request, response, [&] {
+        http.publishActive();
+        during = metrics.text();
+        response.send(200, "", "text/plain");
+    });
+    http.publishActive();
+    EXPECT_NE(during.find(R"(http_server_active_requests{method="GET",route="/slow"} 1)"), std::string::npos) << during;
+    EXPECT_NE(metrics.text().find(R"(http_server_active_requests{method="GET",route="/slow"} 0)"), std::string::npos);
 }
 
 TEST(MetricsPlugin, TenThousandRandomPathsLeaveFewSeries) {
