@@ -2,11 +2,11 @@
 // each order is one transaction.
 #include "orders_api.h"
 
-#include <Poco/UUIDGenerator.h>
 #include <keel/problem.h>
 
 #include <algorithm>
 
+#include "order_id.h"
 #include "order_json.h"
 #include "outbox_dispatcher.h"
 
@@ -15,8 +15,6 @@ namespace keel::plugins::orders {
 using keel::resilience::Failure;
 
 namespace {
-
-std::string newId() { return Poco::UUIDGenerator::defaultGenerator().createRandom().toString(); }
 
 void unavailable(Response& response, const std::string& title, const std::string& detail,
                  std::chrono::seconds retryAfter) {
@@ -85,8 +83,9 @@ void OrdersApi::create(Request& request, Response& response) {
                         "user_id must be the authenticated caller's own id (or be left out); ordering for another "
                         "user needs the orders:admin scope");
     }
-    const std::string hash = canonicalRequestHash(order);
     const auto key = request.header("Idempotency-Key");
+    // The hash identifies a request for idempotent replay: only needed when a key is given.
+    const std::string hash = key ? canonicalRequestHash(order) : std::string();
     if (key) {
         const bool printable =
             std::all_of(key->begin(), key->end(), [](char c) { return c > 0x20 && c < 0x7f; });
@@ -139,7 +138,7 @@ void OrdersApi::create(Request& request, Response& response) {
 
 void OrdersApi::createWithinBulkhead(const OrderRequest& order, const std::string& hash,
                                      const std::optional<std::string>& key, Response& response) {
-    const std::string orderId = newId();
+    const std::string orderId = newOrderId();
     // Reserve first, with no transaction open: a slow inventory service must not hold locks.
     const Reservation reservation = inventory_.reserve(orderId, order);
     const char* outcome = reservation.kind == Reservation::Kind::Reserved   ? "reserved"
@@ -191,7 +190,7 @@ void OrdersApi::createWithinBulkhead(const OrderRequest& order, const std::strin
     std::optional<OutboxMessage> notification;
     if (settings_.notify) {
         notification =
-            OutboxMessage{newId(), "order.created", R"({"event":"order.created","order":)" + body + "}",
+            OutboxMessage{newOrderId(), "order.created", R"({"event":"order.created","order":)" + body + "}",
                           stored.createdAtMicros, 0};
     }
     try {
