@@ -115,7 +115,8 @@ void PipelineSnapshot::handle(Request& request, Response& response) const {
             request.setRoutePattern(match.pattern);
             request.setPathParameters(std::move(match.parameters));
         }
-        runChain(found->second, 0, request, response, match.target, match.allowedMethods);
+        const Chain chain{found->second, request, response, match.target, match.allowedMethods};
+        runChain(chain, 0);
     } catch (...) {
         answerException(std::current_exception(), request, response, *logger_);
     }
@@ -140,11 +141,14 @@ void checkScopes(const Request& request) {
 }
 }  // namespace
 
-void PipelineSnapshot::runChain(const ListenerPipeline& pipeline, std::size_t index, Request& request,
-                                Response& response, const RouteTarget* target,
-                                const std::set<std::string>& allowed) const {
+void PipelineSnapshot::runChain(const Chain& chain, std::size_t index) {
+    const ListenerPipeline& pipeline = chain.pipeline;
+    Request& request = chain.request;
+    Response& response = chain.response;
+    const RouteTarget* target = chain.target;
+    const std::set<std::string>& allowed = chain.allowed;
     if (index < pipeline.middleware.size()) {
-        const Next next = [&, index] { runChain(pipeline, index + 1, request, response, target, allowed); };
+        const Next next = [state = &chain, index] { runChain(*state, index + 1); };
         pipeline.middleware[index].middleware->run(request, response, next);
         return;
     }

@@ -75,8 +75,17 @@ private:
         std::vector<MiddlewareEntry> middleware;
         bool authenticated = false;  // see authenticatedListeners()
     };
-    void runChain(const ListenerPipeline& pipeline, std::size_t index, Request& request, Response& response,
-                  const RouteTarget* target, const std::set<std::string>& allowed) const;
+    // What every step of one request's chain needs, kept on the caller's stack: each step's `next`
+    // then captures one pointer and an index, small enough for std::function to hold without
+    // allocating (a capture of all six references cost an allocation per middleware per request).
+    struct Chain {
+        const ListenerPipeline& pipeline;
+        Request& request;
+        Response& response;
+        const RouteTarget* target;
+        const std::set<std::string>& allowed;
+    };
+    static void runChain(const Chain& chain, std::size_t index);
 
     std::map<std::string, ListenerPipeline> listeners_;
     struct Pin {
