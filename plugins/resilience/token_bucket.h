@@ -2,7 +2,9 @@
 // key, with a bounded number of remembered keys (least recently seen evicted). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <list>
 #include <mutex>
 #include <string>
@@ -34,6 +36,25 @@ private:
     Clock::time_point last_;
 };
 
+// The same bucket with its whole state in one atomic word: the instant at which it would be full
+// again (the generic cell rate algorithm). Every request takes from the global bucket, so it must
+// not be a lock all workers queue on. Rates above 10^9 per second round to no limit.
+class AtomicTokenBucket {
+public:
+    AtomicTokenBucket(double rate, double burst, Clock::time_point now);
+    TokenBucket::Decision tryTake(Clock::time_point now);
+    double available(Clock::time_point now) const;
+
+private:
+    static std::int64_t nanos(Clock::time_point at);
+    double tokens(std::int64_t fullAt, std::int64_t now) const;
+
+    double rate_;
+    double burst_;
+    double nanosPerToken_;
+    std::atomic<std::int64_t> fullAt_;  // nanoseconds on Clock's scale
+};
+
 struct RateLimitConfig {
     double rate = 0;          // global tokens per second; 0: no global limit
     double burst = 0;
@@ -55,8 +76,8 @@ public:
 private:
     const RateLimitConfig config_;
     const TimeSource& time_;
-    mutable std::mutex mutex_;
-    TokenBucket global_;
+    AtomicTokenBucket global_;  // taken without mutex_ when there is no per-key limit
+    mutable std::mutex mutex_;  // the keyed buckets
     std::list<std::pair<std::string, TokenBucket>> recent_;  // most recent first
     std::unordered_map<std::string, std::list<std::pair<std::string, TokenBucket>>::iterator> byKey_;
 };

@@ -38,6 +38,37 @@ TEST(TokenBucket, NeverHoldsMoreThanTheBurst) {
     EXPECT_FALSE(bucket.tryTake(time.now()).allowed);
 }
 
+TEST(AtomicTokenBucket, DecidesExactlyAsTheLockedBucketDoes) {
+    // The same sequence of takes and waits through both kinds of bucket: every decision, every
+    // remaining count and every retry-after must agree.
+    ManualTimeSource time;
+    TokenBucket locked(3, 4, time.now());
+    AtomicTokenBucket atomic(3, 4, time.now());
+    const std::chrono::milliseconds waits[] = {0ms, 0ms, 0ms, 0ms, 0ms, 0ms, 100ms, 250ms, 0ms, 1ms,
+                                               333ms, 334ms, 0ms, 2s, 0ms, 0ms, 0ms, 0ms, 0ms, 999ms};
+    for (const auto wait : waits) {
+        time.advance(wait);
+        const auto expected = locked.tryTake(time.now());
+        const auto got = atomic.tryTake(time.now());
+        EXPECT_EQ(got.allowed, expected.allowed) << "after " << wait.count() << " ms";
+        EXPECT_EQ(got.remaining, expected.remaining) << "after " << wait.count() << " ms";
+        EXPECT_EQ(got.retryAfter, expected.retryAfter) << "after " << wait.count() << " ms";
+        EXPECT_NEAR(atomic.available(time.now()), locked.available(time.now()), 1e-6);
+    }
+}
+
+TEST(AtomicTokenBucket, NeverHoldsMoreThanTheBurst) {
+    ManualTimeSource time;
+    AtomicTokenBucket bucket(100, 2, time.now());
+    time.advance(1h);
+    EXPECT_DOUBLE_EQ(bucket.available(time.now()), 2);
+    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
+    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
+    const auto refused = bucket.tryTake(time.now());
+    EXPECT_FALSE(refused.allowed);
+    EXPECT_EQ(refused.retryAfter, 10ms);
+}
+
 TEST(RateLimiter, GlobalTokensShowWhatIsLeftWithoutTakingAny) {
     ManualTimeSource time;
     RateLimiter limiter({2, 4, 0, 0, 100}, time);
