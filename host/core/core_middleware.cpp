@@ -101,12 +101,13 @@ MiddlewareFunction tracingMiddleware(TracingSettings tracing) {
             next();
             return;
         }
-        const std::string& route = request.routePattern();
-        // Most requests are not sampled: their span is never exported, so its name is not built.
-        const bool recorded = context->sampled && spanExporterInstalled();
-        Span server(!recorded ? std::string() : route.empty() ? request.method() : request.method() + " " + route,
-                    SpanKind::Server);
-        if (server.recording()) describeServerSpan(server, request);
+        // Most requests are not sampled: the span learns its name only when it records.
+        Span server(std::string(), SpanKind::Server);
+        if (server.recording()) {
+            const std::string& route = request.routePattern();
+            server.setName(route.empty() ? request.method() : request.method() + " " + route);
+            describeServerSpan(server, request);
+        }
         next();
         if (server.recording()) {
             server.setAttribute("http.response.status_code", static_cast<std::int64_t>(response.status()));

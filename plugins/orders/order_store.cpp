@@ -158,20 +158,10 @@ std::vector<StoredOrder> ordersOf(const SqlRows& rows) {
     return orders;
 }
 
-}  // namespace
 
-std::optional<StoredOrder> OrderStore::find(const std::string& id) {
-    auto connection = database_.acquire(database_.acquireTimeout());
-    auto orders = ordersOf(query(connection,
-                                 "SELECT o.id, o.user_id, o.status, o.total_cents, o.created_at_us, i.product_id, "
-                                 "i.quantity, i.unit_price_cents FROM orders o LEFT JOIN order_items i ON "
-                                 "i.order_id = o.id WHERE o.id = $1 ORDER BY i.line",
-                                 {id}));
-    if (orders.empty()) return std::nullopt;
-    return std::move(orders.front());
-}
-
-std::string OrderStore::listStatement(bool byUser, bool afterCursor, int limit) {
+// The statement list() runs: filtered by user ($1) when `byUser`, after a cursor (the next three
+// placeholders: created_at_us twice, then id) when `afterCursor`.
+std::string listStatement(bool byUser, bool afterCursor, int limit) {
     // One statement: the page's orders (one more than shown, to know whether a next page exists)
     // joined with all their items. Placeholders are numbered in the order list() binds them.
     std::string sql = "WITH page AS (SELECT id, user_id, status, total_cents, created_at_us FROM orders";
@@ -196,6 +186,19 @@ std::string OrderStore::listStatement(bool byUser, bool afterCursor, int limit) 
            "i.quantity, i.unit_price_cents FROM page LEFT JOIN order_items i ON i.order_id = page.id "
            "ORDER BY page.created_at_us DESC, page.id DESC, i.line";
     return sql;
+}
+
+}  // namespace
+
+std::optional<StoredOrder> OrderStore::find(const std::string& id) {
+    auto connection = database_.acquire(database_.acquireTimeout());
+    auto orders = ordersOf(query(connection,
+                                 "SELECT o.id, o.user_id, o.status, o.total_cents, o.created_at_us, i.product_id, "
+                                 "i.quantity, i.unit_price_cents FROM orders o LEFT JOIN order_items i ON "
+                                 "i.order_id = o.id WHERE o.id = $1 ORDER BY i.line",
+                                 {id}));
+    if (orders.empty()) return std::nullopt;
+    return std::move(orders.front());
 }
 
 OrderPage OrderStore::list(const std::string& userId, int limit, const std::optional<PageCursor>& after) {

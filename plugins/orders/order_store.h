@@ -76,9 +76,6 @@ public:
     std::optional<StoredOrder> find(const std::string& id);
     // Newest first; `userId` empty: every user.
     OrderPage list(const std::string& userId, int limit, const std::optional<PageCursor>& after);
-    // The statement list() runs: filtered by user ($1) when `byUser`, after a cursor (the next three
-    // placeholders: created_at_us twice, then id) when `afterCursor`.
-    static std::string listStatement(bool byUser, bool afterCursor, int limit);
     std::optional<IdempotencyRecord> findIdempotency(const std::string& key, std::int64_t nowMicros);
 
     // Claims up to `limit` due outbox messages by moving their next attempt to `leaseUntil`, so

@@ -1,38 +1,26 @@
-// Token refill and the keyed limiter with LRU eviction.
+// The token bucket (GCRA) and the keyed limiter with LRU eviction.
 #include "token_bucket.h"
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 namespace keel::plugins::resilience {
 
-TokenBucket::Decision TokenBucket::tryTake(Clock::time_point now) {
-    if (now > last_) {
-        tokens_ = std::min(burst_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
-        last_ = now;
-    }
-    if (tokens_ >= 1.0) {
-        tokens_ -= 1.0;
-        return {true, std::floor(tokens_), std::chrono::milliseconds(0)};
-    }
-    const double missing = 1.0 - tokens_;
-    const auto wait = std::chrono::milliseconds(static_cast<long long>(std::ceil(1000.0 * missing / rate_)));
-    return {false, 0, wait};
-}
-
-AtomicTokenBucket::AtomicTokenBucket(double rate, double burst, Clock::time_point now)
+TokenBucket::TokenBucket(double rate, double burst, Clock::time_point now)
     : rate_(rate), burst_(burst), nanosPerToken_(rate > 0 ? 1e9 / rate : 0), fullAt_(nanos(now)) {}
 
-std::int64_t AtomicTokenBucket::nanos(Clock::time_point at) {
+std::int64_t TokenBucket::nanos(Clock::time_point at) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
 }
 
-double AtomicTokenBucket::tokens(std::int64_t fullAt, std::int64_t now) const {
+double TokenBucket::tokens(std::int64_t fullAt, std::int64_t now) const {
     // Full from fullAt on; before it, short by one token per nanosPerToken_ still to go.
     return fullAt <= now ? burst_ : burst_ - static_cast<double>(fullAt - now) / nanosPerToken_;
 }
 
-TokenBucket::Decision AtomicTokenBucket::tryTake(Clock::time_point now) {
+TokenBucket::Decision TokenBucket::tryTake(Clock::time_point now) {
     const std::int64_t at = nanos(now);
     std::int64_t fullAt = fullAt_.load(std::memory_order_relaxed);
     for (;;) {
@@ -48,7 +36,12 @@ TokenBucket::Decision AtomicTokenBucket::tryTake(Clock::time_point now) {
     }
 }
 
-double AtomicTokenBucket::available(Clock::time_point now) const {
+void TokenBucket::refund() {
+    // Back by one token's time; a bucket already full stays full (tokens() caps at the burst).
+    fullAt_.fetch_sub(std::llround(nanosPerToken_), std::memory_order_relaxed);
+}
+
+double TokenBucket::available(Clock::time_point now) const {
     return tokens(fullAt_.load(std::memory_order_relaxed), nanos(now));
 }
 
@@ -68,7 +61,8 @@ TokenBucket::Decision RateLimiter::admit(const std::string& key) {
             byKey_.erase(recent_.back().first);
             recent_.pop_back();
         }
-        recent_.emplace_front(key, TokenBucket(config_.perKeyRate, std::max(1.0, config_.perKeyBurst), now));
+        recent_.emplace_front(std::piecewise_construct, std::forward_as_tuple(key),
+                              std::forward_as_tuple(config_.perKeyRate, std::max(1.0, config_.perKeyBurst), now));
         found = byKey_.emplace(key, recent_.begin()).first;
     } else {
         recent_.splice(recent_.begin(), recent_, found->second);
@@ -82,11 +76,6 @@ TokenBucket::Decision RateLimiter::admit(const std::string& key) {
         return global;
     }
     return {true, std::min(keyed.remaining, global.remaining), std::chrono::milliseconds(0)};
-}
-
-double TokenBucket::available(Clock::time_point now) const {
-    if (now <= last_) return tokens_;
-    return std::min(burst_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
 }
 
 double RateLimiter::globalTokens() const {

@@ -14,35 +14,23 @@
 
 namespace keel::plugins::resilience {
 
+// `rate` tokens per second up to `burst`, its whole state in one atomic word: the instant at which
+// it would be full again (the generic cell rate algorithm). So the global bucket, which every
+// request takes from, is no lock all workers queue on. Thread-safe. Rates above 10^9 per second
+// round to no limit.
 class TokenBucket {
 public:
-    TokenBucket(double rate, double burst, Clock::time_point now) : rate_(rate), burst_(burst), tokens_(burst), last_(now) {}
+    TokenBucket(double rate, double burst, Clock::time_point now);
 
     struct Decision {
         bool allowed;
         double remaining;                     // whole tokens left after this decision
         std::chrono::milliseconds retryAfter;  // until one token is back (0 when allowed)
     };
-    // Not thread-safe on its own; RateLimiter serialises access.
     Decision tryTake(Clock::time_point now);
-    void refund() { tokens_ = std::min(burst_, tokens_ + 1); }
+    // Gives back a token taken but not used (never beyond the burst).
+    void refund();
     // Tokens there would be at `now`, without taking one.
-    double available(Clock::time_point now) const;
-
-private:
-    double rate_;
-    double burst_;
-    double tokens_;
-    Clock::time_point last_;
-};
-
-// The same bucket with its whole state in one atomic word: the instant at which it would be full
-// again (the generic cell rate algorithm). Every request takes from the global bucket, so it must
-// not be a lock all workers queue on. Rates above 10^9 per second round to no limit.
-class AtomicTokenBucket {
-public:
-    AtomicTokenBucket(double rate, double burst, Clock::time_point now);
-    TokenBucket::Decision tryTake(Clock::time_point now);
     double available(Clock::time_point now) const;
 
 private:
@@ -76,7 +64,7 @@ public:
 private:
     const RateLimitConfig config_;
     const TimeSource& time_;
-    AtomicTokenBucket global_;  // taken without mutex_ when there is no per-key limit
+    TokenBucket global_;        // taken without mutex_ when there is no per-key limit
     mutable std::mutex mutex_;  // the keyed buckets
     std::list<std::pair<std::string, TokenBucket>> recent_;  // most recent first
     std::unordered_map<std::string, std::list<std::pair<std::string, TokenBucket>>::iterator> byKey_;

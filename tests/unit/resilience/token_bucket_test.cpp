@@ -33,40 +33,31 @@ TEST(TokenBucket, NeverHoldsMoreThanTheBurst) {
     ManualTimeSource time;
     TokenBucket bucket(100, 2, time.now());
     time.advance(1h);
-    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
-    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
-    EXPECT_FALSE(bucket.tryTake(time.now()).allowed);
-}
-
-TEST(AtomicTokenBucket, DecidesExactlyAsTheLockedBucketDoes) {
-    // The same sequence of takes and waits through both kinds of bucket: every decision, every
-    // remaining count and every retry-after must agree.
-    ManualTimeSource time;
-    TokenBucket locked(3, 4, time.now());
-    AtomicTokenBucket atomic(3, 4, time.now());
-    const std::chrono::milliseconds waits[] = {0ms, 0ms, 0ms, 0ms, 0ms, 0ms, 100ms, 250ms, 0ms, 1ms,
-                                               333ms, 334ms, 0ms, 2s, 0ms, 0ms, 0ms, 0ms, 0ms, 999ms};
-    for (const auto wait : waits) {
-        time.advance(wait);
-        const auto expected = locked.tryTake(time.now());
-        const auto got = atomic.tryTake(time.now());
-        EXPECT_EQ(got.allowed, expected.allowed) << "after " << wait.count() << " ms";
-        EXPECT_EQ(got.remaining, expected.remaining) << "after " << wait.count() << " ms";
-        EXPECT_EQ(got.retryAfter, expected.retryAfter) << "after " << wait.count() << " ms";
-        EXPECT_NEAR(atomic.available(time.now()), locked.available(time.now()), 1e-6);
-    }
-}
-
-TEST(AtomicTokenBucket, NeverHoldsMoreThanTheBurst) {
-    ManualTimeSource time;
-    AtomicTokenBucket bucket(100, 2, time.now());
-    time.advance(1h);
     EXPECT_DOUBLE_EQ(bucket.available(time.now()), 2);
     EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
     EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
     const auto refused = bucket.tryTake(time.now());
     EXPECT_FALSE(refused.allowed);
     EXPECT_EQ(refused.retryAfter, 10ms);
+}
+
+TEST(TokenBucket, ARefundGivesBackOneTokenButNeverBeyondTheBurst) {
+    ManualTimeSource time;
+    TokenBucket bucket(1, 2, time.now());
+    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
+    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
+    EXPECT_FALSE(bucket.tryTake(time.now()).allowed);
+    bucket.refund();
+    EXPECT_DOUBLE_EQ(bucket.available(time.now()), 1);
+    const auto taken = bucket.tryTake(time.now());
+    EXPECT_TRUE(taken.allowed);
+    EXPECT_EQ(taken.remaining, 0);
+    time.advance(1h);
+    bucket.refund();
+    EXPECT_DOUBLE_EQ(bucket.available(time.now()), 2) << "a full bucket stays at its burst";
+    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
+    EXPECT_TRUE(bucket.tryTake(time.now()).allowed);
+    EXPECT_FALSE(bucket.tryTake(time.now()).allowed);
 }
 
 TEST(RateLimiter, GlobalTokensShowWhatIsLeftWithoutTakingAny) {
