@@ -139,7 +139,9 @@ Middleware adminAccessMiddleware(AdminAccessRules rules, std::shared_ptr<AdminTo
             }
             next();
         },
-        {kAdminListenerName}};
+        {kAdminListenerName},
+        /*authenticates=*/false,
+        /*nonBlocking=*/true};  // the token is held in memory; only SIGHUP re-reads its file
 }
 
 bool constantTimeEquals(const std::string& a, const std::string& b) {

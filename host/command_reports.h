@@ -9,7 +9,7 @@ namespace keel::host {
 
 class ConfigStore;
 
-// "keel 0.1.0 (SDK 0.6.0, SDK ABI 5, build ...)".
+// "keel 0.1.0 (SDK 0.7.0, SDK ABI 6, build ...)".
 void printVersion(std::ostream& out);
 
 // The descriptor of the plugin file at `path` and whether this host would load it; returns the

@@ -209,15 +209,22 @@ void HostRuntime::loadPlugins() {
     systemd_.ready(summary());
 }
 
-// The watchdog probes /live through a plain listener (the probe does not speak TLS): a real
-// request, so it fails when every worker is stuck.
+// The watchdog probes /live through a plain listener (the probe does not speak TLS), a real
+// request through the event loop. /live is non-blocking and answered on an I/O thread, so it
+// says nothing of the workers: they count as stuck when every one is busy and none finished a
+// request since the previous beat (half the watchdog interval).
 void HostRuntime::startWatchdog() {
     const auto probed = std::find_if(listeners_.begin(), listeners_.end(), [](const auto& l) { return !l->tls(); });
     if (probed == listeners_.end()) return;
     const auto& options = (*probed)->name() == "public" ? settings_.publicListener : settings_.adminListener;
     const std::string live = liveUrl(options, (*probed)->port());
+    const HttpServer* listener = probed->get();
     systemd_.startWatchdog(
-        [live](std::chrono::milliseconds timeout) {
+        [live, listener, lastCompleted = std::uint64_t{0}, beats = 0](std::chrono::milliseconds timeout) mutable {
+            const auto workers = listener->workerActivity();
+            const bool stuck = beats++ > 0 && workers.busy >= workers.threads && workers.completed == lastCompleted;
+            lastCompleted = workers.completed;
+            if (stuck) return false;
             try {
                 HttpClient client(HttpClientOptions{timeout, timeout, 1, "keel-watchdog", ""});
                 return client.send(ClientRequest{"GET", live, {}, "", timeout}).status == 200;
@@ -260,6 +267,7 @@ void HostRuntime::stopPluginsAndTracing() {
         exporter_->shutdown(std::chrono::steady_clock::now() + settings_.tracingExportTimeout);
         setSpanExporter(nullptr);
     }
+    systemd_.stopWatchdog();  // it reads the listeners' workers
     listeners_.clear();
 }
 

@@ -49,7 +49,7 @@ void SystemdNotifier::startWatchdog(std::function<bool(std::chrono::milliseconds
             if (healthy(half / 2)) {
                 send("WATCHDOG=1\nSTATUS=" + summary());
             } else {
-                logger_->error("systemd watchdog: /live did not answer; not pinging");
+                logger_->error("systemd watchdog: /live did not answer, or every worker is stuck; not pinging");
             }
             lock.lock();
         }

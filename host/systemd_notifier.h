@@ -32,10 +32,11 @@ public:
     // every half interval; `summary` feeds STATUS= on the same beat.
     void startWatchdog(std::function<bool(std::chrono::milliseconds timeout)> healthy,
                        std::function<std::string()> summary);
+    // Ends the pings and joins the thread (idempotent): before what `healthy` reads goes away.
+    void stopWatchdog();
 
 private:
     void send(const std::string& message);
-    void stopWatchdog();
 
     std::shared_ptr<spdlog::logger> logger_;
     bool enabled_ = false;

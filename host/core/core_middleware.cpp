@@ -169,11 +169,14 @@ std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::
             answerException(std::current_exception(), request, response, *errors);
         }
     };
+    // None of them blocks: the access log and the span exporter queue (and drop when full).
+    constexpr bool kAuthenticates = false;
+    constexpr bool kNonBlocking = true;
     return {
-        Middleware{"request-id", kRequestIdOrder, requestId(), listeners},
-        Middleware{"tracing", kTracingOrder, tracingMiddleware(tracing), listeners},
-        Middleware{"access-log", kAccessLogOrder, accessLog(logs), listeners},
-        Middleware{"recovery", kRecoveryOrder, std::move(recovery), listeners},
+        Middleware{"request-id", kRequestIdOrder, requestId(), listeners, kAuthenticates, kNonBlocking},
+        Middleware{"tracing", kTracingOrder, tracingMiddleware(tracing), listeners, kAuthenticates, kNonBlocking},
+        Middleware{"access-log", kAccessLogOrder, accessLog(logs), listeners, kAuthenticates, kNonBlocking},
+        Middleware{"recovery", kRecoveryOrder, std::move(recovery), listeners, kAuthenticates, kNonBlocking},
     };
 }
 

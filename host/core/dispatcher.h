@@ -6,19 +6,51 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <utility>
 
 #include "keel/request.h"
 #include "keel/response.h"
+#include "pipeline.h"
 #include "plugin_manager.h"
 
 namespace keel::host {
 
 class Dispatcher {
 public:
+    // A request entered into the current snapshot and routed there, in flight until destroyed.
+    // Made where the request was read; run where the front door decides (an I/O thread for a
+    // non-blocking route, a worker otherwise). Movable; the request must outlive it.
+    class Admission {
+    public:
+        Admission() = default;
+        Admission(Admission&& other) noexcept { *this = std::move(other); }
+        Admission& operator=(Admission&& other) noexcept;
+        ~Admission() { release(); }
+        // The route and its listener's middleware never block (Route::nonBlocking).
+        bool nonBlocking() const { return routed_.nonBlocking; }
+
+    private:
+        friend class Dispatcher;
+        void release();
+
+        Dispatcher* dispatcher_ = nullptr;
+        Request* request_ = nullptr;
+        std::shared_ptr<const PipelineSnapshot> snapshot_;
+        PipelineSnapshot::Routed routed_;
+    };
+
     explicit Dispatcher(PluginManager& plugins) : plugins_(plugins) {}
 
-    void dispatch(Request& request, Response& response);
+    Admission admit(Request& request);
+    // Runs an admitted request on the calling thread; `admission` is spent afterwards.
+    void run(Admission& admission, Response& response);
+    void dispatch(Request& request, Response& response) {
+        auto admission = admit(request);
+        run(admission, response);
+    }
+
     int inFlight() const { return inFlight_.load(); }
     std::uint64_t served() const { return served_.load(); }
     // Waits until no request is in flight; false when `deadline` passed first.

@@ -21,7 +21,8 @@ PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contr
             for (const auto& listener : route.listeners) {
                 try {
                     listeners_[listener].router.add(route.method, route.pattern,
-                                                    RouteTarget{&route.handler, contributor.name, &route.access, contributor.ready});
+                                                    RouteTarget{&route.handler, contributor.name, &route.access, contributor.ready,
+                                                                route.nonBlocking});
                 } catch (const std::invalid_argument& error) {
                     throw std::invalid_argument("plugin " + contributor.name + ": " + error.what() +
                                                 " on listener " + listener);
@@ -41,6 +42,8 @@ PipelineSnapshot::PipelineSnapshot(const std::vector<PipelineContributor>& contr
             if (a.middleware->order != b.middleware->order) return a.middleware->order < b.middleware->order;
             return a.plugin < b.plugin;
         });
+        pipeline.middlewareNonBlocking = std::all_of(pipeline.middleware.begin(), pipeline.middleware.end(),
+                                                     [](const auto& entry) { return entry.middleware->nonBlocking; });
     }
 }
 
@@ -102,20 +105,30 @@ void answerException(std::exception_ptr error, Request& request, Response& respo
     }
 }
 
-void PipelineSnapshot::handle(Request& request, Response& response) const {
+PipelineSnapshot::Routed PipelineSnapshot::route(Request& request) const {
+    Routed routed;
     const auto found = listeners_.find(request.listener());
+    if (found == listeners_.end()) return routed;
+    routed.pipeline = &found->second;
+    auto match = found->second.router.match(request.method(), request.path());
+    if (match.target != nullptr) {
+        request.setAccess(match.target->access);
+        request.setRoutePattern(match.pattern);
+        request.setPathParameters(std::move(match.parameters));
+    }
+    routed.target = match.target;
+    routed.allowed = std::move(match.allowedMethods);
+    routed.nonBlocking = found->second.middlewareNonBlocking && (match.target == nullptr || match.target->nonBlocking);
+    return routed;
+}
+
+void PipelineSnapshot::run(const Routed& routed, Request& request, Response& response) const {
     try {
-        if (found == listeners_.end()) {
+        if (routed.pipeline == nullptr) {
             writeProblem(response, Problem::of(404, "Not Found", "no route for " + request.path()));
             return;
         }
-        auto match = found->second.router.match(request.method(), request.path());
-        if (match.target != nullptr) {
-            request.setAccess(match.target->access);
-            request.setRoutePattern(match.pattern);
-            request.setPathParameters(std::move(match.parameters));
-        }
-        const Chain chain{found->second, request, response, match.target, match.allowedMethods};
+        const Chain chain{*routed.pipeline, request, response, routed.target, routed.allowed};
         runChain(chain, 0);
     } catch (...) {
         answerException(std::current_exception(), request, response, *logger_);

@@ -21,6 +21,7 @@ struct RouteTarget {
     std::string plugin;
     const RouteAccess* access;
     const std::atomic<bool>* ready;  // null: always; false: the plugin's database is not there yet (503)
+    bool nonBlocking;                // Route::nonBlocking
 };
 
 struct MiddlewareEntry {
@@ -51,9 +52,26 @@ public:
     // before the plugin whose services it holds.
     ~PipelineSnapshot();
 
+private:
+    struct ListenerPipeline;
+
+public:
+    // A request matched to its route in this snapshot, once: made by route(), consumed by run().
+    struct Routed {
+        const ListenerPipeline* pipeline = nullptr;  // null: no such listener (404)
+        const RouteTarget* target = nullptr;          // null: 404, or 405 when `allowed` is not empty
+        std::set<std::string> allowed;
+        // The route and every middleware of its listener never block (see Route::nonBlocking), so
+        // the front door may run it on its I/O thread. Unmatched requests (404/405) need only the
+        // middleware to say so.
+        bool nonBlocking = false;
+    };
+    // Finds the route and puts its pattern, parameters and access on the request.
+    Routed route(Request& request) const;
     // Runs the listener's middleware and the matched handler (or the 404/405 problem).
     // Exceptions that escape every middleware become a 500 here, as a last resort.
-    void handle(Request& request, Response& response) const;
+    void run(const Routed& routed, Request& request, Response& response) const;
+    void handle(Request& request, Response& response) const { run(route(request), request, response); }
 
     // Middleware names in run order, for tests and /admin.
     std::vector<std::string> middlewareOrder(const std::string& listener) const;
@@ -73,7 +91,8 @@ private:
     struct ListenerPipeline {
         Router<RouteTarget> router;
         std::vector<MiddlewareEntry> middleware;
-        bool authenticated = false;  // see authenticatedListeners()
+        bool authenticated = false;         // see authenticatedListeners()
+        bool middlewareNonBlocking = true;  // every entry of `middleware` is Middleware::nonBlocking
     };
     // What every step of one request's chain needs, kept on the caller's stack: each step's `next`
     // then captures one pointer and an index, small enough for std::function to hold without

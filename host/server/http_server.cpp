@@ -236,6 +236,18 @@ std::string endpointText(const tcp::endpoint& endpoint) {
            std::to_string(endpoint.port());
 }
 
+// A complete request on its way through the pipeline, with how its answer must be framed. The
+// admission is declared last so it is released (its plugins' traces removed) before the request
+// goes.
+struct PendingRequest {
+    PendingRequest(std::string method, std::string target) : request(std::move(method), std::move(target)) {}
+    Request request;
+    bool keepAlive = false;
+    bool http10 = false;
+    bool head = false;
+    Dispatcher::Admission admission;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -569,31 +581,35 @@ private:
                                (limits.maxKeepAliveRequests == 0 || served_ < limits.maxKeepAliveRequests);
         const bool http10 = message.version() == 10;
         const std::string target(message.target());
-        auto request = std::make_shared<Request>(std::string(message.method_string()), originForm(target));
-        for (const auto& field : message) request->headers().add(std::string(field.name_string()), std::string(field.value()));
-        request->setBody(std::move(message.body()));
-        request->setListener(shared_->options.name);
-        request->setRemoteAddress(remote_);
-        if (!clientSubject_.empty()) request->setClientCertificateSubject(clientSubject_);
+        auto pending = std::make_shared<PendingRequest>(std::string(message.method_string()), originForm(target));
+        Request& request = pending->request;
+        for (const auto& field : message) request.headers().add(std::string(field.name_string()), std::string(field.value()));
+        request.setBody(std::move(message.body()));
+        request.setListener(shared_->options.name);
+        request.setRemoteAddress(remote_);
+        if (!clientSubject_.empty()) request.setClientCertificateSubject(clientSubject_);
         {
             std::lock_guard<std::mutex> lock(runningMutex_);
             const auto id = message["X-Request-ID"];  // only for the shutdown report
-            running_ = request->method() + " " + request->path() +
+            running_ = request.method() + " " + request.path() +
                        (id.empty() || id.size() > 128 ? "" : " (X-Request-ID " + std::string(id) + ")");
             runningSince_ = Clock::now();
         }
-        const bool head = headRequest_;
-        auto job = [self = shared_from_this(), request, keepAlive, http10, head] {
-            Response response;
-            try {
-                self->shared_->dispatcher.dispatch(*request, response);
-            } catch (const std::exception& error) {
-                self->shared_->logger->error("request pipeline failed outside the recovery middleware: {}", error.what());
-                response.clear();
-                writeProblem(response, Problem::of(500, "Internal Server Error", "the request failed"));
-            }
-            const bool close = !keepAlive || self->shared_->draining.load();
-            self->respondFromWorker(serialize(response, head, close, http10 && keepAlive, self->tls_.has_value()), close);
+        pending->keepAlive = keepAlive;
+        pending->http10 = http10;
+        pending->head = headRequest_;
+        pending->admission = shared_->dispatcher.admit(request);
+        if (pending->admission.nonBlocking()) {
+            // Nothing on its way can block: answered here, without a hand-off to a worker, and
+            // even when every worker is busy.
+            bool closeAfter = false;
+            auto bytes = answer(*pending, closeAfter);
+            return respondOnStrand(std::move(bytes), closeAfter);
+        }
+        auto job = [self = shared_from_this(), pending] {
+            bool closeAfter = false;
+            auto bytes = self->answer(*pending, closeAfter);
+            self->respondFromWorker(std::move(bytes), closeAfter);
         };
         if (!shared_->workers->trySubmit(std::move(job))) {
             {
@@ -603,6 +619,43 @@ private:
             return reject(503, RejectReason::Overloaded, "every worker is busy and the request queue is full; retry shortly",
                           {{"Retry-After", "1"}});
         }
+    }
+
+    // Runs the pipeline for `pending` on the calling thread and returns the serialized answer.
+    std::string answer(PendingRequest& pending, bool& closeAfter) {
+        Response response;
+        try {
+            shared_->dispatcher.run(pending.admission, response);
+        } catch (const std::exception& error) {
+            shared_->logger->error("request pipeline failed outside the recovery middleware: {}", error.what());
+            response.clear();
+            writeProblem(response, Problem::of(500, "Internal Server Error", "the request failed"));
+        }
+        closeAfter = !pending.keepAlive || shared_->draining.load();
+        return serialize(response, pending.head, closeAfter, pending.http10 && pending.keepAlive, tls_.has_value());
+    }
+
+    // On the strand, for a request run there: no worker owns the connection, so no ownership lock.
+    // Pipelined requests already buffered continue from a fresh strand handler, so a client
+    // pipelining many non-blocking requests cannot deepen this stack without bound.
+    void respondOnStrand(std::string bytes, bool closeAfter) {
+        clearRunning();
+        if (!tls_ && !writeAtOnce(bytes)) return close();
+        if (!bytes.empty()) return writeResponse(std::make_shared<std::string>(std::move(bytes)), closeAfter);
+        if (closeAfter || shared_->draining.load()) return lingerThenClose();
+        if (buffer_.size() == 0) return waitForRequest();
+        asio::post(strand_, [self = shared_from_this()] {
+            if (self->phase_ != Phase::Closed) self->waitForRequest();
+        });
+    }
+
+    // A non-blocking write of what the socket takes now, removed from `bytes`; false on an error.
+    bool writeAtOnce(std::string& bytes) {
+        boost::system::error_code error;
+        const std::size_t written = socket_.write_some(asio::buffer(bytes), error);
+        if (error && error != asio::error::would_block && error != asio::error::try_again) return false;
+        bytes.erase(0, written);
+        return true;
     }
 
     // On the worker that ran the pipeline. While a request is dispatched no read or write is
@@ -623,15 +676,9 @@ private:
         std::lock_guard<std::mutex> owner(workerOwnership_);
         clearRunning();
         if (phase_ == Phase::Closed) return;  // shutdown's deadline closed it meanwhile
-        boost::system::error_code error;
-        const std::size_t written = socket_.write_some(asio::buffer(bytes), error);
-        if (error == asio::error::would_block || error == asio::error::try_again) {
-            error = {};
-        }
-        if (error) return close();
-        if (written == bytes.size()) return afterResponse(closeAfter);
+        if (!writeAtOnce(bytes)) return close();
+        if (bytes.empty()) return afterResponse(closeAfter);
         // Only an answer the socket did not take at once needs to outlive this call.
-        bytes.erase(0, written);
         writeResponse(std::make_shared<std::string>(std::move(bytes)), closeAfter);
     }
 
@@ -867,6 +914,11 @@ std::size_t HttpServer::openConnections() const { return shared_->connectionCoun
 
 bool HttpServer::idle() const {
     return !shared_->workers || (shared_->workers->busy() == 0 && shared_->workers->queued() == 0);
+}
+
+HttpServer::WorkerActivity HttpServer::workerActivity() const {
+    if (!shared_->workers) return {};
+    return {shared_->workers->busy(), shared_->workers->size(), shared_->workers->completed()};
 }
 
 std::vector<std::string> HttpServer::runningRequests() const {

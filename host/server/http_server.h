@@ -1,10 +1,11 @@
 // One listener ("public" or "admin") on Boost.Beast/Asio: a few shared I/O threads own every
 // socket and frame each request strictly and completely (whole-request deadlines, limits,
-// RFC 9112 framing, optional TLS); only a complete request is handed to this listener's bounded
-// worker pool, which runs the Dispatcher and, on plain TCP, writes the answer and starts the next
-// read itself (one thread hand-off per request, not two). Idle or slow clients cost a socket and a
-// buffer, never a thread. start/stopAccepting/closeAll are called from the main thread; everything else runs on
-// the I/O threads and the workers.
+// RFC 9112 framing, optional TLS); only a complete request is admitted to the Dispatcher. One
+// whose route and middleware are all non-blocking runs on the I/O thread at once; any other goes
+// to this listener's bounded worker pool, which runs it and, on plain TCP, writes the answer and
+// starts the next read itself (one thread hand-off per request, not two). Idle or slow clients
+// cost a socket and a buffer, never a thread. start/stopAccepting/closeAll are called from the
+// main thread; everything else runs on the I/O threads and the workers.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -111,6 +112,13 @@ public:
     std::size_t openConnections() const;
     // True when no request waits for or runs on a worker of this listener.
     bool idle() const;
+    // For the watchdog: a request answered on an I/O thread proves the event loop, not the workers.
+    struct WorkerActivity {
+        std::size_t busy = 0;
+        std::size_t threads = 0;
+        std::uint64_t completed = 0;  // jobs finished so far
+    };
+    WorkerActivity workerActivity() const;
     // "GET /path (request id, 5.2 s)" for every request a worker is still running.
     std::vector<std::string> runningRequests() const;
     // Shutdown, last step: closes every connection that is left, whatever it is doing.

@@ -80,6 +80,7 @@ void WorkerPool::run() {
         lock.unlock();
         job();  // jobs catch their own exceptions: a job is the whole request pipeline
         job = nullptr;
+        completed_.fetch_add(1, std::memory_order_relaxed);
         lock.lock();
         --busy_;
     }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,8 @@ public:
 
     std::size_t busy() const;
     std::size_t queued() const;
+    // Jobs finished since the pool started.
+    std::uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
     std::size_t size() const { return threads_.size(); }
 
 private:
@@ -45,6 +48,7 @@ private:
     std::size_t busy_ = 0;
     std::atomic<std::size_t> waiting_{0};  // queue_.size(), readable without the mutex
     std::atomic<int> spinning_{0};
+    std::atomic<std::uint64_t> completed_{0};
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };

@@ -64,7 +64,8 @@ public:
                                  [this](Request& request, Response& response, const Next& next) {
                                      authenticator_->handle(request, response, next);
                                  },
-                                 {kPublicListener}, /*authenticates=*/true});
+                                 {kPublicListener}, /*authenticates=*/true,
+                                 /*nonBlocking=*/true});  // keys in memory; the file is re-read by a task
         if (ApiKeyFile* keys = authenticator_->apiKeys()) {
             registrar.addPeriodicTask({"api_keys_reload", settings.getDuration("api_keys.reload_interval"),
                                        std::chrono::milliseconds(0), false, [keys, logger] {

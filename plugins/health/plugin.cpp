@@ -53,8 +53,11 @@ public:
                             },
                             everywhere});
         // Answering at all proves the dispatcher is responsive.
+        // Non-blocking, so it answers on the I/O thread even when every worker is busy: a busy
+        // host is alive. /health and /ready may run their checks, so they wait for a worker.
         registrar.addRoute({"GET", "/live", [](Request&, Response& response) { sendStatus(response, true, ""); },
-                            everywhere});
+                            everywhere})
+            .markNonBlocking();
         ttl_ = ttl;
     }
 

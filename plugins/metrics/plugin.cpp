@@ -22,9 +22,12 @@ public:
         MetricsSettings settings = readMetricsSettings(registrar.settings());
         http_ = std::make_unique<HttpMetrics>(registrar.metrics(), std::move(settings.buckets));
 
-        registrar.addMiddleware({"http-metrics", 110, [this](Request& request, Response& response, const Next& next) {
-                                     http_->observe(request, response, next);
-                                 }});
+        // Lock-free but for the first request of a new series: never blocks.
+        Middleware middleware{"http-metrics", 110, [this](Request& request, Response& response, const Next& next) {
+                                  http_->observe(request, response, next);
+                              }};
+        middleware.nonBlocking = true;
+        registrar.addMiddleware(std::move(middleware));
         registrar.addRoute({"GET", "/metrics",
                             [this](Request&, Response& response) {
                                 http_->publishActive();

@@ -48,7 +48,7 @@ public:
             .requireScope("orders:read");
         registrar.get("/api/v1/openapi.yaml", [](Request&, Response& response) {
             response.send(200, generated::kOpenApi, "application/yaml");
-        });
+        }).markNonBlocking();
 
         if (!settings_.outbox.notifyUrl.empty()) {
             registrar.addPeriodicTask({"outbox", settings_.outboxInterval, settings_.outboxInterval / 10, true,

@@ -40,11 +40,14 @@ public:
         const auto rateLimit = readRateLimit(settings);
         if (rateLimit.enabled()) {
             rateLimiter_ = std::make_unique<RateLimitMiddleware>(rateLimit, time_, *metrics_, registrar.logger());
-            registrar.addMiddleware({"rate-limit", kRateLimitOrder,
-                                     [this](Request& request, Response& response, const Next& next) {
-                                         rateLimiter_->handle(request, response, next);
-                                     },
-                                     rateLimit.listeners});
+            Middleware middleware{"rate-limit", kRateLimitOrder,
+                                  [this](Request& request, Response& response, const Next& next) {
+                                      rateLimiter_->handle(request, response, next);
+                                  },
+                                  rateLimit.listeners};
+            // Buckets in memory decide at once; a limit shared through Redis waits for its answer.
+            middleware.nonBlocking = rateLimit.redisUrl.empty();
+            registrar.addMiddleware(std::move(middleware));
         }
         for (auto& route : adminRoutes(*registry_, rateLimiter_.get())) registrar.addRoute(std::move(route));
     }

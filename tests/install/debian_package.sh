@@ -19,7 +19,7 @@ expect() {
         grep -qx "$path" <<<"$listing" || { echo "$(basename "$package") lacks $path" >&2; exit 1; }
     done
 }
-expect "$runtime" ./usr/bin/keel ./usr/lib/libkeel-sdk.so.5 ./etc/keel/keel.ini ./etc/keel/conf.d/ \
+expect "$runtime" ./usr/bin/keel ./usr/lib/libkeel-sdk.so.6 ./etc/keel/keel.ini ./etc/keel/conf.d/ \
     ./usr/lib/keel/plugins/health.so ./usr/lib/keel/plugins/metrics.so ./usr/lib/keel/plugins/resilience.so \
     ./usr/lib/keel/plugins/orders.so ./usr/lib/keel/plugins/hello.so \
     ./usr/lib/systemd/system/keel.service ./usr/lib/systemd/system/keel.socket \

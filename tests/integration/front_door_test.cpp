@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -30,7 +31,8 @@ protected:
         keel_ = std::make_unique<KeelProcess>(withPlugins(
             "health, metrics", {"--define", "server.max_body_size=1000", "--define", "server.max_uri_length=256",
                                 "--define", "server.max_header_size=1024", "--define", "server.max_header_count=20",
-                                "--define", "server.body_timeout=1s", "--define", "server.header_timeout=1s"}));
+                                "--define", "server.body_timeout=1s", "--define", "server.header_timeout=1s",
+                                "--define", "probe.non_blocking_middleware=true"}));
         ASSERT_TRUE(keel_->waitUntilLive()) << keel_->output();
     }
     static void TearDownTestSuite() { keel_.reset(); }
@@ -221,6 +223,52 @@ TEST_F(FrontDoor, PipelinedRequestsAreAnsweredInOrder) {
     EXPECT_NE(answer.find("item last", slow), std::string::npos);
 }
 
+TEST_F(FrontDoor, ANonBlockingRouteRunsOnTheIoThreadAndAnyOtherOnAWorker) {
+    EXPECT_EQ(httpRequest(port(), "GET", "/probe/thread").body, "keel-io");
+    EXPECT_EQ(httpRequest(port(), "GET", "/probe/worker-thread").body, "keel-public-w");
+}
+
+TEST_F(FrontDoor, PipelinedRequestsOnTheIoThreadAndOnWorkersStayInOrder) {
+    // Non-blocking and worker routes alternating on one connection. (A non-blocking request read
+    // by the worker that just answered the one before it runs on that worker: it owns the
+    // connection already, so the thread does not matter there, only the order.)
+    std::string requests;
+    for (int i = 1; i <= 40; ++i) {
+        requests += "GET /probe/" + std::string(i % 2 == 0 ? "thread" : "worker-thread") + "?n=" + std::to_string(i) +
+                    " HTTP/1.1\r\nHost: x\r\n" + (i == 40 ? "Connection: close\r\n" : "") + "\r\n";
+    }
+    const auto answer = exchange(requests);
+    // Where " #<i>" (and not " #<i>0") is, from `from` on.
+    const auto tagged = [&answer](int i, std::size_t from) {
+        const std::string tag = " #" + std::to_string(i);
+        for (auto at = answer.find(tag, from); at != std::string::npos; at = answer.find(tag, at + 1)) {
+            const auto after = at + tag.size();
+            if (after == answer.size() || std::isdigit(static_cast<unsigned char>(answer[after])) == 0) return at;
+        }
+        return std::string::npos;
+    };
+    std::size_t at = 0;
+    for (int i = 1; i <= 40; ++i) {
+        const auto found = tagged(i, at);
+        ASSERT_NE(found, std::string::npos) << "response " << i << " missing or out of order:\n" << answer;
+        at = found + 1;
+    }
+}
+
+TEST_F(FrontDoor, ThousandsOfPipelinedNonBlockingRequestsAreAllAnswered) {
+    // Each one continues from a fresh I/O-thread handler, never from the stack of the one before.
+    constexpr int kRequests = 999;  // server.max_keep_alive_requests is 1000
+    std::string requests;
+    for (int i = 0; i < kRequests; ++i) requests += "GET /probe/thread HTTP/1.1\r\nHost: x\r\n\r\n";
+    requests += "GET /probe/thread HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const auto answer = exchange(requests, false, seconds(20));
+    int answered = 0;
+    for (auto at = answer.find("\r\n\r\nkeel-io"); at != std::string::npos; at = answer.find("\r\n\r\nkeel-io", at + 1)) {
+        ++answered;
+    }
+    EXPECT_EQ(answered, kRequests + 1);
+}
+
 TEST_F(FrontDoor, SlowlorisClientsAreCutAtTheHeaderDeadline) {
     constexpr int kClients = 100;
     std::vector<std::unique_ptr<RawConnection>> clients;
@@ -375,6 +423,42 @@ TEST(FrontDoorLimits, AFullWorkerQueueAnswers503WithRetryAfter) {
     EXPECT_EQ(refused, 2);
     EXPECT_EQ(served, 1);
     EXPECT_EQ(statusOf(running.readUntil("slow", 1, seconds(10))), 200);
+}
+
+// Takes the one worker and the one queue slot of a Keel started with server.max_threads=1 and
+// server.max_queued=1; the two connections answer once their 2 s are up.
+std::vector<std::unique_ptr<RawConnection>> occupyEveryWorker(KeelProcess& keel) {
+    std::vector<std::unique_ptr<RawConnection>> slow;
+    for (int i = 1; i <= 2; ++i) {
+        slow.push_back(std::make_unique<RawConnection>(keel.publicPort()));
+        slow.back()->send("GET /probe/slow?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_TRUE(waitUntilInFlight(keel, i));
+    }
+    return slow;
+}
+
+TEST(FrontDoorLimits, NonBlockingRoutesAnswerWhileEveryWorkerIsBusy) {
+    KeelProcess keel(withPlugins("health", {"--define", "server.max_threads=1", "--define", "server.max_queued=1",
+                                            "--define", "probe.non_blocking_middleware=true"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/thread").body, "keel-io");
+    const auto slow = occupyEveryWorker(keel);
+    // A route that needs a worker is refused...
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/worker-thread").status, 503);
+    // ...while liveness and the other non-blocking routes answer from the I/O thread.
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/live").status, 200);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/thread").body, "keel-io");
+    for (const auto& connection : slow) EXPECT_EQ(statusOf(connection->readUntil("slow", 1, seconds(10))), 200);
+}
+
+TEST(FrontDoorLimits, ABlockingMiddlewareSendsNonBlockingRoutesToTheWorkers) {
+    // The probe's middleware is not declared non-blocking here, so nothing runs on the I/O thread.
+    KeelProcess keel(withPlugins("health", {"--define", "server.max_threads=1", "--define", "server.max_queued=1"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/probe/thread").body, "keel-public-w");
+    const auto slow = occupyEveryWorker(keel);
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/live").status, 503);
+    for (const auto& connection : slow) EXPECT_EQ(statusOf(connection->readUntil("slow", 1, seconds(10))), 200);
 }
 
 TEST(FrontDoorShutdown, AHungRequestMakesKeelExitWithStatus1WithinTheDeadlineAndNewConnectionsAreRefused) {

@@ -69,7 +69,10 @@ TEST(Systemd, NotifiesReadyReloadingWatchdogAndStoppingAndStopsPingingWhenWedged
     NotifySocket systemd;
     const std::string config = "/tmp/keel-systemd-" + std::to_string(::getpid()) + ".ini";
     std::ofstream(config) << "[log]\nlevel = info\n";
-    KeelProcess keel(withPlugins("health, hello", {"--config", config, "--define", "server.max_threads=2"}),
+    // The probe's middleware is declared non-blocking, so /live is answered on an I/O thread as in
+    // production: the watchdog must see stuck workers some other way.
+    KeelProcess keel(withPlugins("health, hello", {"--config", config, "--define", "server.max_threads=2", "--define",
+                                                   "probe.non_blocking_middleware=true"}),
                      {{"NOTIFY_SOCKET", systemd.path()}, {"WATCHDOG_USEC", "400000"}});
     ASSERT_TRUE(systemd.waitFor("READY=1")) << keel.output();
     EXPECT_TRUE(keel.waitUntilLive());
@@ -89,6 +92,9 @@ TEST(Systemd, NotifiesReadyReloadingWatchdogAndStoppingAndStopsPingingWhenWedged
     ASSERT_TRUE(eventually([&] {
         return httpRequest(keel.adminPort(), "GET", "/admin/status").body.find("\"in_flight\":3") != std::string::npos;
     })) << keel.output();
+    // /live is answered at once by the event loop (a worker would be free only after 2.5 s)...
+    EXPECT_EQ(httpRequest(keel.publicPort(), "GET", "/live", "", "", std::chrono::milliseconds(500)).status, 200);
+    // ...yet the watchdog stops pinging.
     systemd.drain(std::chrono::milliseconds(400));  // a ping already on its way
     int pings = 0;
     for (const auto& message : systemd.drain(std::chrono::milliseconds(1200))) {

@@ -1,5 +1,7 @@
 // A plugin built several ways for tests: its name, requirements, ABI number and fingerprint
 // come from compile definitions, and configuration decides where it fails.
+#include <pthread.h>
+
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -54,6 +56,13 @@ static constexpr const char* kRequirements[] = {PROBE_REQUIRES, nullptr};
 #define PROBE_REQUIREMENTS nullptr
 #endif
 
+inline void sendThreadName(const Request& request, Response& response) {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    const auto n = request.query("n");
+    response.send(200, std::string(name) + (n ? " #" + *n : ""));
+}
+
 class ProbePlugin final : public Plugin {
 public:
     static constexpr PluginInfo kInfo{PROBE_NAME, PROBE_VERSION, "Test probe", PROBE_REQUIREMENTS};
@@ -63,6 +72,8 @@ public:
                               .oneOf({"", "configure", "start"}));
         registrar.declare(ConfigKey::integer("middleware_order", 150, "Order of the probe's middleware.").atLeast(0));
         registrar.declare(ConfigKey::boolean("healthy", true, "Result of the probe's health check."));
+        registrar.declare(ConfigKey::boolean("non_blocking_middleware", false,
+                                             "Declare the probe's middleware non-blocking (Middleware::nonBlocking)."));
         const Settings& settings = registrar.settings();
         failInStart_ = settings.getString("fail_in") == "start";
         if (settings.getString("fail_in") == "configure") throw std::runtime_error("probe told to fail in configure");
@@ -103,11 +114,19 @@ public:
         registrar.get(base + "/items/{id}", [](Request& request, Response& response) {
             response.send(200, "item " + request.pathParameter("id"));
         });
-        registrar.addMiddleware({std::string(PROBE_NAME) + "-header", static_cast<int>(settings.getInt("middleware_order")),
-                                 [](Request&, Response& response, const Next& next) {
-                                     next();
-                                     response.headers().add("X-Probe", PROBE_NAME);
-                                 }});
+        // The thread a handler ran on ("keel-io" or "keel-public-w"), with and without Route::nonBlocking.
+        // ?n=7 appends " #7", so pipelined answers can be told apart.
+        registrar.get(base + "/thread", [](Request& request, Response& response) { sendThreadName(request, response); })
+            .markNonBlocking();
+        registrar.get(base + "/worker-thread",
+                      [](Request& request, Response& response) { sendThreadName(request, response); });
+        Middleware header{std::string(PROBE_NAME) + "-header", static_cast<int>(settings.getInt("middleware_order")),
+                          [](Request&, Response& response, const Next& next) {
+                              next();
+                              response.headers().add("X-Probe", PROBE_NAME);
+                          }};
+        header.nonBlocking = settings.getBool("non_blocking_middleware");
+        registrar.addMiddleware(std::move(header));
         registrar.addPeriodicTask({"tick", std::chrono::milliseconds(50), std::chrono::milliseconds(0), false,
                                    [this] { ticks_->Increment(); }});
         const bool healthy = settings.getBool("healthy");

@@ -33,7 +33,7 @@ public:
             }
             greeted.Increment();
             response.sendJson(200, greetingJson(greeting_, name));
-        });
+        }).markNonBlocking();  // no I/O: answered on the I/O thread that read the request
 
         registrar.addPeriodicTask({"heartbeat", settings.getDuration("heartbeat_interval"),
                                    std::chrono::milliseconds(1000), false, [logger, &heartbeats] {

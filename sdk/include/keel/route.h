@@ -28,6 +28,12 @@ struct Route {
     Handler handler;
     std::vector<std::string> listeners{kPublicListener};
     RouteAccess access{};
+    // The handler never blocks: no database, no downstream call, no file, no lock held for long.
+    // When every middleware of its listener says the same, the host runs it on the I/O thread
+    // that read the request, without waiting for a worker: cheaper, and answered even when every
+    // worker is busy (a liveness probe under overload). A handler marked so that blocks stalls
+    // every connection of that I/O thread; when in doubt, leave it false.
+    bool nonBlocking = false;
 
     // registrar.post("/api/v1/orders", handler).requireScope("orders:write"): only callers whose
     // principal holds the scope reach the handler (403 otherwise; 401 without credentials when
@@ -40,6 +46,11 @@ struct Route {
     // Any authenticated caller, whatever its scopes.
     Route& requireAuthentication() {
         access.authenticated = true;
+        return *this;
+    }
+    // See nonBlocking.
+    Route& markNonBlocking() {
+        nonBlocking = true;
         return *this;
     }
 };
@@ -56,6 +67,9 @@ struct Middleware {
     // the host itself answers 401 to a route that requires authentication when no principal is
     // set, even after the plugin is unloaded: scoped routes fail closed, never open.
     bool authenticates = false;
+    // Never blocks (see Route::nonBlocking): needed for a listener's non-blocking routes to run
+    // on its I/O threads; one blocking middleware sends all of them to the workers.
+    bool nonBlocking = false;
 };
 
 }  // namespace keel

@@ -171,3 +171,69 @@ TEST_F(PipelineTest, ConflictingRoutesOfTwoPluginsAreRefusedNamingThePlugin) {
 
 }  // namespace
 }  // namespace keel::host
+
+namespace keel::host {
+namespace {
+
+// Whether a request may run on the I/O thread: its route and every middleware of its listener say
+// they never block; the core middleware do.
+class NonBlockingRoutes : public PipelineTest {
+protected:
+    bool nonBlocking(PipelineSnapshot& snapshot, const std::string& method, const std::string& path,
+                     const std::string& listener = "public") {
+        Request request(method, path);
+        request.setListener(listener);
+        return snapshot.route(request).nonBlocking;
+    }
+    static Route route(const std::string& pattern, bool nonBlocking) {
+        Route made{"GET", pattern, [](Request&, Response& response) { response.send(200, "ok"); }};
+        if (nonBlocking) made.markNonBlocking();
+        return made;
+    }
+    static Middleware passThrough(bool nonBlocking) {
+        Middleware made{"pass", 150, [](Request&, Response&, const Next& next) { next(); }};
+        made.nonBlocking = nonBlocking;
+        return made;
+    }
+};
+
+TEST_F(NonBlockingRoutes, AMarkedRouteBehindNonBlockingMiddlewareIsNonBlocking) {
+    auto snapshot = build({route("/fast/{x}", true), route("/slow", false)}, {passThrough(true)});
+    EXPECT_TRUE(nonBlocking(*snapshot, "GET", "/fast/1"));
+    EXPECT_TRUE(nonBlocking(*snapshot, "HEAD", "/fast/1"));
+    EXPECT_FALSE(nonBlocking(*snapshot, "GET", "/slow"));
+    // 404 and 405 are answered by the host itself: only the middleware matter.
+    EXPECT_TRUE(nonBlocking(*snapshot, "GET", "/nowhere"));
+    EXPECT_TRUE(nonBlocking(*snapshot, "POST", "/fast/1"));
+}
+
+TEST_F(NonBlockingRoutes, OneBlockingMiddlewareSendsEveryRouteOfItsListenerToTheWorkers) {
+    auto snapshot = build({route("/fast", true)}, {passThrough(true)}, {passThrough(false)});
+    EXPECT_FALSE(nonBlocking(*snapshot, "GET", "/fast"));
+    EXPECT_FALSE(nonBlocking(*snapshot, "GET", "/nowhere"));
+}
+
+TEST_F(NonBlockingRoutes, MiddlewareOnAnotherListenerDoesNotCount) {
+    Middleware adminOnly = passThrough(false);
+    adminOnly.listeners = {kAdminListener};
+    auto snapshot = build({route("/fast", true)}, {adminOnly});
+    EXPECT_TRUE(nonBlocking(*snapshot, "GET", "/fast"));
+    EXPECT_FALSE(nonBlocking(*snapshot, "GET", "/nowhere", kAdminListener));
+    EXPECT_FALSE(nonBlocking(*snapshot, "GET", "/fast", "unknown-listener"));
+}
+
+TEST_F(NonBlockingRoutes, RouteThenRunAnswersAsHandleDoes) {
+    auto snapshot = build({route("/items/{id}", true)}, {});
+    Request request("GET", "/items/7?x=1");
+    request.setListener("public");
+    const auto routed = snapshot->route(request);
+    EXPECT_EQ(request.routePattern(), "/items/{id}");
+    EXPECT_EQ(request.pathParameter("id"), "7");
+    Response response;
+    snapshot->run(routed, request, response);
+    EXPECT_EQ(response.status(), 200);
+    EXPECT_EQ(response.body(), "ok");
+}
+
+}  // namespace
+}  // namespace keel::host
