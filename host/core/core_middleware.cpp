@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <random>
 
 #include <spdlog/fmt/fmt.h>
 
+#include "keel/ids.h"
 #include "keel/request_context.h"
 #include "keel/text.h"
 #include "keel/tracing.h"
@@ -15,28 +15,6 @@
 #include "pipeline.h"
 
 namespace keel::host {
-
-std::string newRequestId() {
-    // A per-thread generator seeded once: a request id must be unique, not secret, and drawing
-    // it from the kernel's random source cost a system call per request.
-    thread_local std::mt19937_64 generator(std::random_device{}() ^
-                                           static_cast<std::uint64_t>(
-                                               std::chrono::steady_clock::now().time_since_epoch().count()));
-    const std::uint64_t high = (generator() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    const std::uint64_t low = (generator() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;   // RFC 4122 variant
-    // The 32 hex digits of high then low, most significant first, written into the 8-4-4-4-12
-    // shape directly (snprintf was a visible share of a request).
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string text = "........-....-....-....-............";
-    int nibble = 0;
-    for (char& c : text) {
-        if (c == '-') continue;
-        const std::uint64_t word = nibble < 16 ? high : low;
-        c = kHex[(word >> (60 - 4 * (nibble % 16))) & 0xf];
-        ++nibble;
-    }
-    return text;
-}
 
 bool isAcceptableRequestId(const std::string& id) {
     if (id.empty() || id.size() > 128) return false;
@@ -52,7 +30,7 @@ namespace {
 MiddlewareFunction requestId() {
     return [](Request& request, Response& response, const Next& next) {
         const auto offered = request.header("X-Request-ID");
-        request.setRequestId(offered && isAcceptableRequestId(*offered) ? *offered : newRequestId());
+        request.setRequestId(offered && isAcceptableRequestId(*offered) ? *offered : newUuid());
         RequestContext context;
         context.requestId = request.requestId();
         RequestContextScope scope(&context);

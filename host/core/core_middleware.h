@@ -26,9 +26,6 @@ struct TracingSettings {
 std::vector<Middleware> coreMiddleware(LogManager& logs, const std::vector<std::string>& listeners,
                                        TracingSettings tracing = {});
 
-// A random (version 4) UUID for a request that brings no acceptable X-Request-ID.
-std::string newRequestId();
-
 // True when `id` is 1-128 characters of [A-Za-z0-9._-], the only X-Request-ID we pass on.
 bool isAcceptableRequestId(const std::string& id);
 

@@ -240,7 +240,7 @@ std::string endpointText(const tcp::endpoint& endpoint) {
 // admission is declared last so it is released (its plugins' traces removed) before the request
 // goes.
 struct PendingRequest {
-    PendingRequest(std::string method, std::string target) : request(std::move(method), std::move(target)) {}
+    PendingRequest(std::string method, const std::string& target) : request(std::move(method), target) {}
     Request request;
     bool keepAlive = false;
     bool http10 = false;

@@ -2,11 +2,11 @@
 // each order is one transaction.
 #include "orders_api.h"
 
+#include <keel/ids.h>
 #include <keel/problem.h>
 
 #include <algorithm>
 
-#include "order_id.h"
 #include "order_json.h"
 #include "outbox_dispatcher.h"
 
@@ -138,7 +138,7 @@ void OrdersApi::create(Request& request, Response& response) {
 
 void OrdersApi::createWithinBulkhead(const OrderRequest& order, const std::string& hash,
                                      const std::optional<std::string>& key, Response& response) {
-    const std::string orderId = newOrderId();
+    const std::string orderId = newUuid();
     // Reserve first, with no transaction open: a slow inventory service must not hold locks.
     const Reservation reservation = inventory_.reserve(orderId, order);
     const char* outcome = reservation.kind == Reservation::Kind::Reserved   ? "reserved"
@@ -190,7 +190,7 @@ void OrdersApi::createWithinBulkhead(const OrderRequest& order, const std::strin
     std::optional<OutboxMessage> notification;
     if (settings_.notify) {
         notification =
-            OutboxMessage{newOrderId(), "order.created", R"({"event":"order.created","order":)" + body + "}",
+            OutboxMessage{newUuid(), "order.created", R"({"event":"order.created","order":)" + body + "}",
                           stored.createdAtMicros, 0};
     }
     try {

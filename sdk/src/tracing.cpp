@@ -1,4 +1,4 @@
-// W3C Trace Context parsing and the span recorder. Ids come from a per-thread generator in this
+// W3C Trace Context parsing and the span recorder. Ids are random (keel/ids.h), made in this
 // library (never a plugin's).
 #include "keel/tracing.h"
 
@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <random>
 
+#include "keel/ids.h"
 #include "keel/request_context.h"
 
 namespace keel {
@@ -24,21 +24,6 @@ bool isLowerHex(const std::string& text) {
 }
 
 bool allZero(const std::string& text) { return text.find_first_not_of('0') == std::string::npos; }
-
-std::string randomHex(std::size_t bytes) {
-    thread_local std::mt19937_64 generator(std::random_device{}() ^
-                                           static_cast<std::uint64_t>(
-                                               std::chrono::steady_clock::now().time_since_epoch().count()));
-    static const char* digits = "0123456789abcdef";
-    std::string text(bytes * 2, '0');
-    do {
-        for (std::size_t i = 0; i < text.size(); i += 16) {
-            std::uint64_t value = generator();
-            for (std::size_t j = i; j < std::min(i + 16, text.size()); ++j, value >>= 4) text[j] = digits[value & 0xf];
-        }
-    } while (allZero(text));
-    return text;
-}
 
 std::uint64_t nowUnixNanos() {
     return static_cast<std::uint64_t>(

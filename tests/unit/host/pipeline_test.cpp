@@ -120,24 +120,6 @@ TEST_F(PipelineTest, RequestIdIsEchoedWhenAcceptableAndGeneratedOtherwise) {
     EXPECT_FALSE(isAcceptableRequestId(""));
 }
 
-TEST(RequestIds, AreVersion4UuidsAndDoNotRepeat) {
-    std::set<std::string> seen;
-    for (int i = 0; i < 10000; ++i) {
-        const std::string id = newRequestId();
-        ASSERT_EQ(id.size(), 36u) << id;
-        for (std::size_t at = 0; at < id.size(); ++at) {
-            if (at == 8 || at == 13 || at == 18 || at == 23) {
-                ASSERT_EQ(id[at], '-') << id;
-            } else {
-                ASSERT_NE(std::string("0123456789abcdef").find(id[at]), std::string::npos) << id;
-            }
-        }
-        EXPECT_EQ(id[14], '4') << id;
-        EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
-        EXPECT_TRUE(seen.insert(id).second) << "repeated: " << id;
-    }
-}
-
 TEST_F(PipelineTest, AccessLogHasOneStructuredLinePerRequest) {
     auto snapshot = build({{"GET", "/items/{id}", [](Request&, Response& r) { r.send(200, "hello"); }}}, {});
     run(*snapshot, "GET", "/items/42", "rid-7");
