@@ -53,6 +53,18 @@ class System:
         out = subprocess.run(["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(p) for p in out.split()] or [self.process.pid]
 
+    def cpu_seconds(self):
+        """User and system CPU time of every process of the system so far (all threads)."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+            except (FileNotFoundError, IndexError, ValueError):
+                pass
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def rss_kib_and_threads(self):
         rss = threads = 0
         for pid in self.pids():

@@ -74,29 +74,38 @@ def main():
                 system.start()
                 wrk(system.port, system.path, 16, 2)  # warm-up
                 for connections in CONNECTIONS:
-                    results[(system.name, connections)].append(wrk(system.port, system.path, connections, args.seconds))
+                    # The server's own CPU per answered request: on a machine it shares with wrk,
+                    # throughput also depends on how the kernel splits the cores between them (a
+                    # server with more threads gets a larger share), CPU per request does not.
+                    cpu_before = system.cpu_seconds()
+                    rps, p99, failed, p50 = wrk(system.port, system.path, connections, args.seconds)
+                    cpu_us = 1e6 * (system.cpu_seconds() - cpu_before) / max(1.0, rps * args.seconds)
+                    results[(system.name, connections)].append((rps, p99, failed, p50, cpu_us))
                 system.stop()
                 print(f"round {round_number + 1}: {system.name} done", file=sys.stderr)
 
         print("\n### Throughput: GET /hello/{name}, keep-alive (medians of %d rounds of %d s)\n" % (args.rounds, args.seconds))
-        print("| System | Connections | Requests/s (median) | Spread (min-max) | p99 ms (median) | Failed |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("| System | Connections | Requests/s (median) | Spread (min-max) | p99 ms (median) "
+              "| Server CPU µs per request (median) | Failed |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         med = {}
         for system in systems:
             for connections in CONNECTIONS:
                 runs = results[(system.name, connections)]
                 rps = statistics.median(r[0] for r in runs)
-                med[(system.name, connections)] = (rps, statistics.median(r[1] for r in runs))
+                cpu = statistics.median(r[4] for r in runs)
+                med[(system.name, connections)] = (rps, statistics.median(r[1] for r in runs), cpu)
                 print(f"| {system.name} | {connections} | {fmt(rps)} | {fmt(min(r[0] for r in runs))}-{fmt(max(r[0] for r in runs))} "
-                      f"| {statistics.median(r[1] for r in runs):.2f} | {sum(r[2] for r in runs)} |")
+                      f"| {statistics.median(r[1] for r in runs):.2f} | {cpu:.1f} | {sum(r[2] for r in runs)} |")
         if args.data:
             with open(args.data, "w") as data:
-                for (name, connections), (rps, p99) in med.items():
+                for (name, connections), (rps, p99, _) in med.items():
                     data.write(f'"{name}" {connections} {rps:.0f} {p99:.3f}\n')
         print("\n### Ratios (medians, same run)\n")
         print("| Connections | Keel (Beast) / bare Poco | Keel (Beast) / nginx | Keel (Beast) / Keel (Poco) "
-              "| p99 Keel (Beast) / bare Poco | Middleware cost (1 - Keel / empty pipeline) |")
-        print("|---:|---:|---:|---:|---:|---:|")
+              "| p99 Keel (Beast) / bare Poco | Middleware cost (1 - Keel / empty pipeline) "
+              "| CPU per request: Keel / bare Poco | Keel / nginx | middleware share of Keel's |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for connections in CONNECTIONS:
             keel = med[("keel (Beast)", connections)]
             poco = med[("bare Poco", connections)]
@@ -105,7 +114,8 @@ def main():
             old = med.get(("keel (Poco)", connections))
             print(f"| {connections} | {keel[0] / poco[0]:.2f} | {keel[0] / nginx[0]:.2f} | "
                   f"{(keel[0] / old[0]) if old else float('nan'):.2f} | {keel[1] / poco[1]:.2f} "
-                  f"| {100 * (1 - keel[0] / empty[0]):.0f}% |")
+                  f"| {100 * (1 - keel[0] / empty[0]):.0f}% | {keel[2] / poco[2]:.2f} | {keel[2] / nginx[2]:.2f} "
+                  f"| {100 * (1 - empty[2] / keel[2]):.0f}% |")
 
         print(f"\n### Idle keep-alive connections ({args.idle} held, each after one answered request)\n")
         print("| System | RSS before (MiB) | RSS with idle (MiB) | KiB per idle connection | Threads before -> with idle | Unanswered | /health p99 ms with idle open | Failed |")
