@@ -19,9 +19,10 @@ namespace keel::host {
 
 class Dispatcher {
 public:
-    // A request entered into the current snapshot and routed there, in flight until destroyed.
-    // Made where the request was read; run where the front door decides (an I/O thread for a
-    // non-blocking route, a worker otherwise). Movable; the request must outlive it.
+    // A request counted in flight until destroyed, and routed once to learn where it runs. Made
+    // where the request was read. A non-blocking one stays in the snapshot it was routed in and
+    // runs at once on that thread; any other leaves it and enters the snapshot current when a
+    // worker runs it. Movable; the request must outlive it.
     class Admission {
     public:
         Admission() = default;
@@ -29,16 +30,18 @@ public:
         Admission& operator=(Admission&& other) noexcept;
         ~Admission() { release(); }
         // The route and its listener's middleware never block (Route::nonBlocking).
-        bool nonBlocking() const { return routed_.nonBlocking; }
+        bool nonBlocking() const { return nonBlocking_; }
 
     private:
         friend class Dispatcher;
-        void release();
+        void leave();    // the snapshot, if entered
+        void release();  // and the in-flight count
 
         Dispatcher* dispatcher_ = nullptr;
         Request* request_ = nullptr;
         std::shared_ptr<const PipelineSnapshot> snapshot_;
         PipelineSnapshot::Routed routed_;
+        bool nonBlocking_ = false;
     };
 
     explicit Dispatcher(PluginManager& plugins) : plugins_(plugins) {}
@@ -57,6 +60,9 @@ public:
     bool waitIdle(std::chrono::steady_clock::time_point deadline);
 
 private:
+    // Enters the current snapshot (retrying while it is replaced) and routes the request there.
+    void enterCurrent(Admission& admission);
+
     PluginManager& plugins_;
     std::atomic<int> inFlight_{0};
     std::atomic<std::uint64_t> served_{0};

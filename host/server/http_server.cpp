@@ -635,9 +635,11 @@ private:
         return serialize(response, pending.head, closeAfter, pending.http10 && pending.keepAlive, tls_.has_value());
     }
 
-    // On the strand, for a request run there: no worker owns the connection, so no ownership lock.
-    // Pipelined requests already buffered continue from a fresh strand handler, so a client
-    // pipelining many non-blocking requests cannot deepen this stack without bound.
+    // For a non-blocking request run where it was read: on the strand (no worker owns the
+    // connection), or on the worker that read it after answering the request before (that worker
+    // holds workerOwnership_ already). Pipelined requests already buffered continue from a fresh
+    // strand handler, so a client pipelining many non-blocking requests cannot deepen this stack
+    // without bound.
     void respondOnStrand(std::string bytes, bool closeAfter) {
         clearRunning();
         if (!tls_ && !writeAtOnce(bytes)) return close();

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "keel_process.h"
+#include "raw_connection.h"
 
 namespace keel::testing {
 namespace {
@@ -85,6 +86,24 @@ TEST_F(HotSwap, TheAdminApiNeedsTheTokenButScrapesAndProbesDoNot) {
     EXPECT_EQ(httpRequest(keel_->adminPort(), "GET", "/health").status, 200);
     // /live answers once the health plugin runs; /ready once every plugin has started.
     EXPECT_TRUE(eventually([&] { return httpRequest(keel_->adminPort(), "GET", "/ready").status == 200; }));
+}
+
+TEST_F(HotSwap, AReloadIsNotHeldUpByAdminRequestsQueuedBehindIt) {
+    // One admin worker: the reload runs on it, and the status request waits in the queue behind
+    // it. A queued request that already held the pipeline snapshot would keep the reload waiting
+    // for the old version to go idle until plugins.drain_timeout (10 s here).
+    start("health, hello", {"--define", "admin.max_threads=1"});
+    const std::string auth = "Authorization: Bearer " + kToken + "\r\n";
+    RawConnection reloading(keel_->adminPort()), queued(keel_->adminPort());
+    const auto started = std::chrono::steady_clock::now();
+    reloading.send("POST /admin/plugins/hello/reload HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                   "Content-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    queued.send("GET /admin/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "Connection: close\r\n\r\n");
+    const auto answer = reloading.readAll(std::chrono::seconds(15));
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(statusOf(answer), 200) << answer;
+    EXPECT_LT(took, std::chrono::seconds(5)) << "the reload waited for a request queued behind it";
+    EXPECT_EQ(statusOf(queued.readAll(std::chrono::seconds(15))), 200);
 }
 
 TEST_F(HotSwap, SwapsTwentyTimesUnderLoadWithoutAFailedRequest) {
