@@ -64,12 +64,13 @@ void declareHostSettings(ConfigStore& store) {  // NOLINT(readability-function-s
         K::string("server.host", "0.0.0.0", "Address the public listener binds to."),
         K::integer("server.port", 8080, "Port of the public listener (0: any free port).").range(0, 65535),
         K::integer("server.io_threads", 0,
-                   "Threads that own every socket and frame requests (0: one per CPU core). They never run "
-                   "handlers.")
+                   "Threads that own every socket and frame requests (0: one per CPU core). They run only "
+                   "routes marked non-blocking; every other handler runs on a worker.")
             .range(0, 256),
         K::integer("server.max_threads", 0,
-                   "Worker threads that run request handlers on the public listener; idle connections hold none "
-                   "(0: four per CPU core; raise it for handlers that wait long on downstream calls).")
+                   "Worker threads that run request handlers (all but non-blocking routes) on the public "
+                   "listener; idle connections hold none (0: four per CPU core; raise it for handlers that wait "
+                   "long on downstream calls).")
             .range(0, 10000),
         K::integer("server.max_queued", 1024,
                    "Complete requests waiting for a worker; beyond this a request gets 503 with Retry-After.")
