@@ -2,6 +2,7 @@
 #include "host_runtime.h"
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -220,9 +221,9 @@ void HostRuntime::startWatchdog() {
     const std::string live = liveUrl(options, (*probed)->port());
     const HttpServer* listener = probed->get();
     systemd_.startWatchdog(
-        [live, listener, lastCompleted = std::uint64_t{0}, beats = 0](std::chrono::milliseconds timeout) mutable {
+        [live, listener, lastCompleted = std::optional<std::uint64_t>()](std::chrono::milliseconds timeout) mutable {
             const auto workers = listener->workerActivity();
-            const bool stuck = beats++ > 0 && workers.busy >= workers.threads && workers.completed == lastCompleted;
+            const bool stuck = workers.busy >= workers.threads && workers.completed == lastCompleted;
             lastCompleted = workers.completed;
             if (stuck) return false;
             try {

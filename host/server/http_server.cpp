@@ -635,20 +635,17 @@ private:
         return serialize(response, pending.head, closeAfter, pending.http10 && pending.keepAlive, tls_.has_value());
     }
 
-    // For a non-blocking request run where it was read: on the strand (no worker owns the
-    // connection), or on the worker that read it after answering the request before (that worker
-    // holds workerOwnership_ already). Pipelined requests already buffered continue from a fresh
-    // strand handler, so a client pipelining many non-blocking requests cannot deepen this stack
-    // without bound.
+    // For a non-blocking request, run on the strand that read it (no worker owns the connection).
     void respondOnStrand(std::string bytes, bool closeAfter) {
         clearRunning();
+        sendAnswer(std::move(bytes), closeAfter);
+    }
+
+    // What the socket takes now on plain TCP, the rest asynchronously; then the next request.
+    void sendAnswer(std::string bytes, bool closeAfter) {
         if (!tls_ && !writeAtOnce(bytes)) return close();
         if (!bytes.empty()) return writeResponse(std::make_shared<std::string>(std::move(bytes)), closeAfter);
-        if (closeAfter || shared_->draining.load()) return lingerThenClose();
-        if (buffer_.size() == 0) return waitForRequest();
-        asio::post(strand_, [self = shared_from_this()] {
-            if (self->phase_ != Phase::Closed) self->waitForRequest();
-        });
+        afterResponse(closeAfter);
     }
 
     // A non-blocking write of what the socket takes now, removed from `bytes`; false on an error.
@@ -678,10 +675,7 @@ private:
         std::lock_guard<std::mutex> owner(workerOwnership_);
         clearRunning();
         if (phase_ == Phase::Closed) return;  // shutdown's deadline closed it meanwhile
-        if (!writeAtOnce(bytes)) return close();
-        if (bytes.empty()) return afterResponse(closeAfter);
-        // Only an answer the socket did not take at once needs to outlive this call.
-        writeResponse(std::make_shared<std::string>(std::move(bytes)), closeAfter);
+        sendAnswer(std::move(bytes), closeAfter);
     }
 
     void clearRunning() {
@@ -704,7 +698,13 @@ private:
 
     void afterResponse(bool closeAfter) {
         if (closeAfter || shared_->draining.load()) return lingerThenClose();
-        waitForRequest();
+        if (buffer_.size() == 0) return waitForRequest();
+        // A pipelined request already buffered continues from a fresh strand handler, never from
+        // the stack of the one just answered (a worker's, or a non-blocking request's, which
+        // would otherwise nest one request deeper for every request a client pipelines).
+        asio::post(strand_, [self = shared_from_this()] {
+            if (self->phase_ != Phase::Closed) self->waitForRequest();
+        });
     }
 
     // Answers a request that will not be dispatched, then closes the connection.

@@ -229,18 +229,17 @@ TEST_F(FrontDoor, ANonBlockingRouteRunsOnTheIoThreadAndAnyOtherOnAWorker) {
 }
 
 TEST_F(FrontDoor, PipelinedRequestsOnTheIoThreadAndOnWorkersStayInOrder) {
-    // Non-blocking and worker routes alternating on one connection. (A non-blocking request read
-    // by the worker that just answered the one before it runs on that worker: it owns the
-    // connection already, so the thread does not matter there, only the order.)
+    // Non-blocking and worker routes alternating on one connection, in one write.
     std::string requests;
     for (int i = 1; i <= 40; ++i) {
         requests += "GET /probe/" + std::string(i % 2 == 0 ? "thread" : "worker-thread") + "?n=" + std::to_string(i) +
                     " HTTP/1.1\r\nHost: x\r\n" + (i == 40 ? "Connection: close\r\n" : "") + "\r\n";
     }
     const auto answer = exchange(requests);
-    // Where " #<i>" (and not " #<i>0") is, from `from` on.
+    // Where "<thread> #<i>" (and not "... #<i>0") is, from `from` on: even ones ran on the I/O
+    // thread, odd ones on a worker.
     const auto tagged = [&answer](int i, std::size_t from) {
-        const std::string tag = " #" + std::to_string(i);
+        const std::string tag = std::string(i % 2 == 0 ? "keel-io" : "keel-public-w") + " #" + std::to_string(i);
         for (auto at = answer.find(tag, from); at != std::string::npos; at = answer.find(tag, at + 1)) {
             const auto after = at + tag.size();
             if (after == answer.size() || std::isdigit(static_cast<unsigned char>(answer[after])) == 0) return at;
