@@ -22,15 +22,19 @@ WorkerPool::~WorkerPool() {
 }
 
 bool WorkerPool::trySubmit(std::function<void()> job) {
+    std::size_t queued = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopping_ || queue_.size() >= maxQueued_ + (threads_.size() - std::min(busy_, threads_.size()))) {
             return false;
         }
         queue_.push_back(std::move(job));
-        waiting_.store(queue_.size(), std::memory_order_release);
+        queued = queue_.size();
+        waiting_.store(queued, std::memory_order_release);
     }
-    if (spinning_.load(std::memory_order_acquire) == 0) wake_.notify_one();
+    // A spinning worker takes one job without a wake-up; a second queued job (several requests
+    // read in one pass) needs a sleeping worker, or it waits for the spinner's job to finish.
+    if (queued > 1 || spinning_.load(std::memory_order_acquire) == 0) wake_.notify_one();
     return true;
 }
 
