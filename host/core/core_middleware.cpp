@@ -2,9 +2,10 @@
 #include "core_middleware.h"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
+#include <iterator>
 
+#include <fmt/compile.h>
 #include <spdlog/fmt/fmt.h>
 
 #include "keel/ids.h"
@@ -98,6 +99,7 @@ MiddlewareFunction accessLog(LogManager& logs) {
     return [access = logs.accessLogger(), &logs](Request& request, Response& response, const Next& next) {
         const auto started = std::chrono::steady_clock::now();
         next();
+        if (!access->should_log(spdlog::level::info)) return;
         static const std::string kUnmatched = "unmatched";
         static const std::string kNone;
         const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -110,28 +112,29 @@ MiddlewareFunction accessLog(LogManager& logs) {
         // duration_ms with three decimals, from whole microseconds: no floating-point formatting.
         const auto whole = micros / 1000;
         const auto fraction = micros % 1000;
-        const bool json = logs.format() == LogFormat::Json;
-        // The trace fields, formatted on the stack (ids are fixed-length hex: 70 bytes at most).
-        std::array<char, 96> trace{};
-        std::size_t traceLength = 0;
-        if (!traceId.empty()) {
-            traceLength = json ? fmt::format_to_n(trace.data(), trace.size(), ",\"trace_id\":\"{}\",\"span_id\":\"{}\"",
-                                                  traceId, spanId).size
-                               : fmt::format_to_n(trace.data(), trace.size(), " trace_id={} span_id={}", traceId, spanId).size;
-        }
-        const std::string_view traceFields(trace.data(), std::min(traceLength, trace.size()));
-        if (json) {
-            access->info(
-                "\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\",\"status\":{},"
-                "\"duration_ms\":{}.{:03},\"bytes\":{},\"remote\":\"{}\"{}",
-                jsonEscaped(request.requestId()), jsonEscaped(request.listener()), jsonEscaped(request.method()),
-                jsonEscaped(route), response.status(), whole, fraction, response.body().size(),
-                jsonEscaped(request.remoteAddress()), traceFields);
+        // The line is built on the stack with formats compiled in (this runs for every request),
+        // then handed over as it is: the logger does not format it again.
+        fmt::memory_buffer line;
+        auto out = std::back_inserter(line);
+        if (logs.format() == LogFormat::Json) {
+            fmt::format_to(out,
+                           FMT_COMPILE("\"request_id\":\"{}\",\"listener\":\"{}\",\"method\":\"{}\",\"route\":\"{}\","
+                                       "\"status\":{},\"duration_ms\":{}.{:03},\"bytes\":{},\"remote\":\"{}\""),
+                           jsonEscaped(request.requestId()), jsonEscaped(request.listener()),
+                           jsonEscaped(request.method()), jsonEscaped(route), response.status(), whole, fraction,
+                           response.body().size(), jsonEscaped(request.remoteAddress()));
+            if (!traceId.empty()) {
+                fmt::format_to(out, FMT_COMPILE(",\"trace_id\":\"{}\",\"span_id\":\"{}\""), traceId, spanId);
+            }
         } else {
-            access->info("request_id={} listener={} method={} route={} status={} duration_ms={}.{:03} bytes={} remote={}{}",
-                         request.requestId(), request.listener(), request.method(), route, response.status(),
-                         whole, fraction, response.body().size(), request.remoteAddress(), traceFields);
+            fmt::format_to(out,
+                           FMT_COMPILE("request_id={} listener={} method={} route={} status={} duration_ms={}.{:03} "
+                                       "bytes={} remote={}"),
+                           request.requestId(), request.listener(), request.method(), route, response.status(), whole,
+                           fraction, response.body().size(), request.remoteAddress());
+            if (!traceId.empty()) fmt::format_to(out, FMT_COMPILE(" trace_id={} span_id={}"), traceId, spanId);
         }
+        access->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
     };
 }
 

@@ -4,6 +4,7 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -16,33 +17,41 @@ namespace keel::host {
 
 namespace {
 
+void append(spdlog::memory_buf_t& out, std::string_view text) { out.append(text.data(), text.data() + text.size()); }
+
 // RFC 3339 UTC with milliseconds, the precision every log line has had (Poco's ISO 8601 formats
-// give seconds or microseconds).
-std::string isoTime(spdlog::log_clock::time_point time) {
+// give seconds or microseconds), appended to `out`.
+void appendIsoTime(spdlog::memory_buf_t& out, spdlog::log_clock::time_point time) {
     const auto since = time.time_since_epoch();
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - seconds).count();
     // "2026-12-06T23:59:59." changes once a second; the access log writes thousands of lines in
     // it. Each thread keeps its own copy.
     thread_local std::time_t cachedSecond = -1;
-    thread_local std::string cachedPrefix;
+    thread_local char cachedPrefix[32] = {};
+    thread_local int cachedLength = 0;
     const std::time_t raw = seconds.count();
     if (raw != cachedSecond) {
         std::tm utc{};
         gmtime_r(&raw, &utc);
-        char buffer[64];
-        std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.", utc.tm_year + 1900, utc.tm_mon + 1,
-                      utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
-        cachedPrefix = buffer;
+        cachedLength = std::snprintf(cachedPrefix, sizeof cachedPrefix, "%04d-%02d-%02dT%02d:%02d:%02d.",
+                                     utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                                     utc.tm_sec);
         cachedSecond = raw;
     }
-    std::string out = cachedPrefix;
     const int ms = static_cast<int>(millis);
-    out += static_cast<char>('0' + ms / 100);
-    out += static_cast<char>('0' + ms / 10 % 10);
-    out += static_cast<char>('0' + ms % 10);
-    out += 'Z';
-    return out;
+    const char tail[] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                         static_cast<char>('0' + ms % 10), 'Z'};
+    append(out, std::string_view(cachedPrefix, static_cast<std::size_t>(cachedLength)));
+    append(out, std::string_view(tail, sizeof tail));
+}
+
+// logEscaped(text) appended to `out`; nearly every line is printable ASCII and is copied as is.
+void appendLogEscaped(spdlog::memory_buf_t& out, std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+    });
+    append(out, plain ? text : std::string_view(logEscaped(text)));
 }
 
 constexpr const char* kAccessLoggerName = "access";
@@ -53,53 +62,50 @@ class LineFormatter final : public spdlog::formatter {
 public:
     LineFormatter(LogFormat format, std::string instance) : format_(format), instance_(std::move(instance)) {}
 
+    // Written straight into `out`: the access log's writer formats every line of the service.
     void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) override {
         const std::string_view text(message.payload.data(), message.payload.size());
-        const std::string level(spdlog::level::to_string_view(message.level).data(),
-                                spdlog::level::to_string_view(message.level).size());
-        const std::string logger(message.logger_name.data(), message.logger_name.size());
+        const auto level = spdlog::level::to_string_view(message.level);
+        const std::string_view logger(message.logger_name.data(), message.logger_name.size());
         const bool preformatted = logger == kAccessLoggerName;
         const RequestContext* context = currentRequestContext();
-        std::string line;
-        line.reserve(96 + text.size());
         if (format_ == LogFormat::Json) {
-            line += "{\"time\":\"";
-            line += isoTime(message.time);
-            line += "\",\"level\":\"";
-            line += level;
-            line += "\",\"logger\":\"";
-            line += jsonEscaped(logger);
-            line += '"';
+            append(out, "{\"time\":\"");
+            appendIsoTime(out, message.time);
+            append(out, "\",\"level\":\"");
+            append(out, std::string_view(level.data(), level.size()));
+            append(out, "\",\"logger\":\"");
+            append(out, jsonEscaped(logger));
+            append(out, "\"");
             if (preformatted) {
-                line += ',';
-                line += text;
+                append(out, ",");
+                append(out, text);
             } else {
-                line += ",\"message\":\"" + jsonEscaped(text) + "\"";
+                append(out, ",\"message\":\"" + jsonEscaped(text) + "\"");
             }
             if (context != nullptr && !preformatted) {
-                if (!context->requestId.empty()) line += ",\"request_id\":\"" + jsonEscaped(context->requestId) + "\"";
-                if (!context->traceId.empty()) line += ",\"trace_id\":\"" + context->traceId + "\"";
-                if (!context->spanId.empty()) line += ",\"span_id\":\"" + context->spanId + "\"";
+                if (!context->requestId.empty()) append(out, ",\"request_id\":\"" + jsonEscaped(context->requestId) + "\"");
+                if (!context->traceId.empty()) append(out, ",\"trace_id\":\"" + context->traceId + "\"");
+                if (!context->spanId.empty()) append(out, ",\"span_id\":\"" + context->spanId + "\"");
             }
-            if (!instance_.empty()) line += ",\"instance\":\"" + jsonEscaped(instance_) + "\"";
-            line += "}\n";
+            if (!instance_.empty()) append(out, ",\"instance\":\"" + jsonEscaped(instance_) + "\"");
+            append(out, "}\n");
         } else {
-            line += isoTime(message.time);
-            line += ' ';
-            line += level;
-            line += " [";
-            line += logger;
-            line += "] ";
-            line += logEscaped(text);
+            appendIsoTime(out, message.time);
+            append(out, " ");
+            append(out, std::string_view(level.data(), level.size()));
+            append(out, " [");
+            append(out, logger);
+            append(out, "] ");
+            appendLogEscaped(out, text);
             if (context != nullptr && !preformatted) {
-                if (!context->requestId.empty()) line += " request_id=" + context->requestId;
-                if (!context->traceId.empty()) line += " trace_id=" + context->traceId;
-                if (!context->spanId.empty()) line += " span_id=" + context->spanId;
+                if (!context->requestId.empty()) append(out, " request_id=" + context->requestId);
+                if (!context->traceId.empty()) append(out, " trace_id=" + context->traceId);
+                if (!context->spanId.empty()) append(out, " span_id=" + context->spanId);
             }
-            if (!instance_.empty()) line += " instance=" + instance_;
-            line += "\n";
+            if (!instance_.empty()) append(out, " instance=" + instance_);
+            append(out, "\n");
         }
-        out.append(line.data(), line.data() + line.size());
     }
 
     std::unique_ptr<spdlog::formatter> clone() const override {
