@@ -1,6 +1,7 @@
 """What every Keel benchmark shares: free ports, servers started and stopped as process groups,
 bounded wrk runs parsed into (requests/s, p99 ms, failed), medians. Only 127.0.0.1 is contacted."""
 import os
+import resource
 import re
 import signal
 import socket
@@ -55,15 +56,7 @@ class System:
 
     def cpu_seconds(self):
         """User and system CPU time of every process of the system so far (all threads)."""
-        ticks = 0
-        for pid in self.pids():
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-            except (FileNotFoundError, IndexError, ValueError):
-                pass
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return sum(proc_cpu_seconds(pid) for pid in self.pids())
 
     def rss_kib_and_threads(self):
         rss = threads = 0
@@ -88,6 +81,35 @@ class System:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
+
+
+def proc_cpu_seconds(pid, children=False):
+    """User and system CPU of process `pid` (all its threads); with `children`, also that of its
+    children it has reaped (a server process that has exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, IndexError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(data_dir):
+    """CPU used so far by a PostgreSQL cluster: the postmaster, its live server processes, and
+    those that have exited (reaped by the postmaster, so counted in its children's times)."""
+    with open(os.path.join(data_dir, "postmaster.pid")) as pid_file:
+        postmaster = int(pid_file.readline())
+    out = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout
+    return proc_cpu_seconds(postmaster, children=True) + sum(proc_cpu_seconds(int(p)) for p in out.split())
+
+
+def children_cpu_seconds():
+    """CPU of this script's finished child processes so far (wrk, pgbench)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def wrk(port, path, connections, seconds, script=None, script_args=()):

@@ -17,7 +17,8 @@ import sys
 import tempfile
 import urllib.request
 
-from benchlib import System, fmt, free_port, median_of, nginx_config, spread, wrk
+from benchlib import (System, children_cpu_seconds, fmt, free_port, median_of, nginx_config, postgres_cpu_seconds,
+                      spread, wrk)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONNECTIONS = [8, 32]
@@ -92,6 +93,7 @@ def main():
     parser.add_argument("--config", required=True, help="etc/keel.ini")
     parser.add_argument("--database-url", required=True, help="postgresql://... of an empty cluster's database")
     parser.add_argument("--pgbench", default="pgbench")
+    parser.add_argument("--pg-data", help="the cluster's data directory: PostgreSQL's CPU per request is reported")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--data", help="write throughput/p99 per connection count here (for the chart)")
@@ -166,8 +168,10 @@ def main():
                             ("pgbench", lambda: pgbench(args.database_url, scripts[name], connections, args.seconds))]
                     if round_number % 2:
                         runs.reverse()
+                    ensure_started(system)
                     for who, run in runs:
-                        results.setdefault((name, connections, who), []).append(run())
+                        results.setdefault((name, connections, who), []).append(
+                            with_cpu(run, system if who == "keel" else None, args.pg_data, args.seconds))
                 print(f"round {round_number + 1}: {name} done", file=sys.stderr)
             plain.stop()
             notifying.stop()
@@ -190,16 +194,51 @@ def main():
             print(f"| {name} | {connections} | {fmt(keel_rps)} | {spread(keel_runs)} | {median_of(keel_runs, 1):.2f} | "
                   f"{fmt(pg_tps)} | {spread(pg_runs)} | {keel_rps / pg_tps:.2f} | {failed} |")
             rows.append((name, connections, keel_rps, median_of(keel_runs, 1), pg_tps))
+    if args.pg_data:
+        print(f"\n### CPU per request on the orders scenarios (µs, medians of {args.rounds} rounds)\n")
+        print("Every process's user and system time over each run, divided by the requests (or "
+              "transactions) it answered. Keel's includes its outbox dispatcher; PostgreSQL's every server "
+              "process of the cluster.\n")
+        print("| Scenario | Connections | Keel | PostgreSQL serving Keel | wrk | Keel + PostgreSQL + wrk "
+              "| PostgreSQL serving pgbench | pgbench | PostgreSQL + pgbench |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name, *_ in scenarios:
+            for connections in CONNECTIONS:
+                keel_runs = results[(name, connections, "keel")]
+                pg_runs = results[(name, connections, "pgbench")]
+                server, database, client = (median_of(keel_runs, i) for i in (-3, -2, -1))
+                pg_database, pg_client = median_of(pg_runs, -2), median_of(pg_runs, -1)
+                print(f"| {name} | {connections} | {server:.0f} | {database:.0f} | {client:.0f} "
+                      f"| {server + database + client:.0f} | {pg_database:.0f} | {pg_client:.0f} "
+                      f"| {pg_database + pg_client:.0f} |")
     if args.data:
         with open(args.data, "w") as data:
             for name, connections, rps, p99, tps in rows:
                 data.write(f'"{name}" {connections} {rps:.0f} {p99:.3f} {tps:.0f}\n')
 
 
-def run_keel(system, path, lua, lua_args, connections, seconds):
+def with_cpu(run, system, pg_data, seconds):
+    """run()'s result followed by the CPU µs per request of the server (`system`, None for
+    pgbench), of PostgreSQL (when `pg_data` is known) and of the client (wrk or pgbench)."""
+    server_before = system.cpu_seconds() if system and system.process else None
+    database_before = postgres_cpu_seconds(pg_data) if pg_data else 0.0
+    client_before = children_cpu_seconds()
+    result = run()
+    requests = max(1.0, result[0] * seconds)
+    per_request = lambda used: 1e6 * used / requests  # noqa: E731
+    server = per_request(system.cpu_seconds() - server_before) if server_before is not None else 0.0
+    database = per_request(postgres_cpu_seconds(pg_data) - database_before) if pg_data else 0.0
+    client = per_request(children_cpu_seconds() - client_before)
+    return (*result, server, database, client)
+
+
+def ensure_started(system):
     if system.process is None:
         system.start()
         wrk(system.port, "/health", 4, 1)
+
+
+def run_keel(system, path, lua, lua_args, connections, seconds):
     return wrk(system.port, path, connections, seconds, script=lua, script_args=lua_args)
 
 
