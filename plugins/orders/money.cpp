@@ -1,6 +1,8 @@
 // Decimal amount parsing and formatting in integer cents.
 #include "money.h"
 
+#include <charconv>
+
 namespace keel::plugins::orders {
 
 namespace {
@@ -68,15 +70,26 @@ std::optional<std::int64_t> parseCents(const std::string& amount, std::string& e
     return cents;
 }
 
-std::string formatCents(std::int64_t cents) {
+void appendCents(std::string& out, std::int64_t cents) {
     // Unsigned magnitude, so even INT64_MIN formats without overflow.
     const bool negative = cents < 0;
     const std::uint64_t magnitude = negative
                                         ? static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(cents)
                                         : static_cast<std::uint64_t>(cents);
-    std::string fraction = std::to_string(magnitude % 100);
-    if (fraction.size() < 2) fraction.insert(0, "0");
-    return (negative ? "-" : "") + std::to_string(magnitude / 100) + "." + fraction;
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, magnitude / 100).ptr;
+    const auto fraction = static_cast<int>(magnitude % 100);
+    if (negative) out += '-';
+    out.append(digits, end);
+    out += '.';
+    out += static_cast<char>('0' + fraction / 10);
+    out += static_cast<char>('0' + fraction % 10);
+}
+
+std::string formatCents(std::int64_t cents) {
+    std::string out;
+    appendCents(out, cents);
+    return out;
 }
 
 }  // namespace keel::plugins::orders

@@ -19,5 +19,7 @@ std::optional<std::int64_t> parseCents(const std::string& amount, std::string& e
 
 // Cents as a decimal with exactly two places: 1050 -> "10.50", 5 -> "0.05", -125 -> "-1.25".
 std::string formatCents(std::int64_t cents);
+// The same, appended to `out` (the order rendering path, without a temporary string).
+void appendCents(std::string& out, std::int64_t cents);
 
 }  // namespace keel::plugins::orders

@@ -5,7 +5,9 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/NumberParser.h>
 
-#include <ctime>
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <sstream>
 
 #include "money.h"
@@ -14,44 +16,114 @@ namespace keel::plugins::orders {
 
 namespace {
 
+// A JSON string of `text`, quotes included. Ids, statuses and product ids are nearly always
+// printable ASCII without quotes or backslashes: those are copied as they are, the rest escaped.
+void appendJsonString(std::string& out, std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\';
+    });
+    if (!plain) {
+        out += jsonString(text);
+        return;
+    }
+    out += '"';
+    out.append(text);
+    out += '"';
+}
+
+void appendNumber(std::string& out, std::int64_t value) {
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+// `value` in exactly `width` decimal digits (0 <= value < 10^width).
+void appendDigits(std::string& out, std::int64_t value, int width) {
+    char digits[8];
+    for (int i = width - 1; i >= 0; --i) {
+        digits[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    out.append(digits, static_cast<std::size_t>(width));
+}
+
 // Orders are rendered straight into one string: the list is the hot path and a tree of
 // Poco::JSON objects per line item cost more than the query that read them.
 void appendOrder(std::string& out, const StoredOrder& order) {
     out += "{\"id\":";
-    out += jsonString(order.id);
+    appendJsonString(out, order.id);
     out += ",\"user_id\":";
-    out += jsonString(order.userId);
+    appendJsonString(out, order.userId);
     out += ",\"items\":[";
     for (std::size_t i = 0; i < order.items.size(); ++i) {
         const auto& item = order.items[i];
         out += i == 0 ? "{\"product_id\":" : ",{\"product_id\":";
-        out += jsonString(item.productId);
+        appendJsonString(out, item.productId);
         out += ",\"quantity\":";
-        out += std::to_string(item.quantity);
+        appendNumber(out, item.quantity);
         out += ",\"price\":\"";
-        out += formatCents(item.unitPriceCents);
+        appendCents(out, item.unitPriceCents);
         out += "\"}";
     }
     out += "],\"total\":\"";
-    out += formatCents(order.totalCents);
+    appendCents(out, order.totalCents);
     out += "\",\"status\":";
-    out += jsonString(order.status);
+    appendJsonString(out, order.status);
     out += ",\"created_at\":\"";
-    out += formatTimestamp(order.createdAtMicros);
+    appendTimestamp(out, order.createdAtMicros);
     out += "\"}";
 }
 
 }  // namespace
 
+void appendTimestamp(std::string& out, std::int64_t unixMicros) {
+    // Whole seconds rounded down, so a time before 1970 keeps a fraction in [0, 1 s).
+    constexpr std::int64_t kMicros = 1'000'000;
+    const std::int64_t seconds = unixMicros / kMicros - (unixMicros % kMicros < 0 ? 1 : 0);
+    const std::int64_t micros = unixMicros - seconds * kMicros;
+    const std::int64_t days = seconds / 86400 - (seconds % 86400 < 0 ? 1 : 0);
+    const std::int64_t secondOfDay = seconds - days * 86400;
+    // The civil date of a day count (the proleptic Gregorian calendar, in 400-year eras), as
+    // gmtime_r computes it but without its time-zone lock or a formatted print per order.
+    const std::int64_t shifted = days + 719468;  // days since 0000-03-01
+    const std::int64_t era = (shifted >= 0 ? shifted : shifted - 146096) / 146097;
+    const std::int64_t dayOfEra = shifted - era * 146097;
+    const std::int64_t yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365;
+    const std::int64_t dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+    const std::int64_t monthFromMarch = (5 * dayOfYear + 2) / 153;
+    const std::int64_t day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1;
+    const std::int64_t month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+    const std::int64_t year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+    if (year < 0 || year > 9999) {
+        // Not a time an order has; printed as the C library does (a longer or signed year).
+        char text[64];
+        std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ",
+                      static_cast<long long>(year), static_cast<long long>(month), static_cast<long long>(day),
+                      static_cast<long long>(secondOfDay / 3600), static_cast<long long>(secondOfDay / 60 % 60),
+                      static_cast<long long>(secondOfDay % 60), static_cast<long long>(micros));
+        out += text;
+        return;
+    }
+    appendDigits(out, year, 4);
+    out += '-';
+    appendDigits(out, month, 2);
+    out += '-';
+    appendDigits(out, day, 2);
+    out += 'T';
+    appendDigits(out, secondOfDay / 3600, 2);
+    out += ':';
+    appendDigits(out, secondOfDay / 60 % 60, 2);
+    out += ':';
+    appendDigits(out, secondOfDay % 60, 2);
+    out += '.';
+    appendDigits(out, micros, 6);
+    out += 'Z';
+}
+
 std::string formatTimestamp(std::int64_t unixMicros) {
-    const std::time_t seconds = static_cast<std::time_t>(unixMicros / 1000000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[64];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900,
-                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                  static_cast<long long>(unixMicros % 1000000));
-    return text;
+    std::string out;
+    appendTimestamp(out, unixMicros);
+    return out;
 }
 
 std::string orderJson(const StoredOrder& order) {

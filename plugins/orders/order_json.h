@@ -17,6 +17,8 @@ std::string orderJson(const StoredOrder& order);
 std::string pageJson(const OrderPage& page, bool withSummary = false);
 // RFC 3339 UTC with microseconds: "2026-11-25T21:00:00.123456Z".
 std::string formatTimestamp(std::int64_t unixMicros);
+// The same, appended to `out`.
+void appendTimestamp(std::string& out, std::int64_t unixMicros);
 // Base64url of "<micros>:<id>"; decodeCursor returns nullopt for anything else.
 std::string encodeCursor(const PageCursor& cursor);
 std::optional<PageCursor> decodeCursor(const std::string& text);
