@@ -220,7 +220,7 @@ def main():
 def with_cpu(run, system, pg_data, seconds):
     """run()'s result followed by the CPU µs per request of the server (`system`, None for
     pgbench), of PostgreSQL (when `pg_data` is known) and of the client (wrk or pgbench)."""
-    server_before = system.cpu_seconds() if system and system.process else None
+    server_before = system.cpu_seconds() if system else None
     database_before = postgres_cpu_seconds(pg_data) if pg_data else 0.0
     client_before = children_cpu_seconds()
     result = run()

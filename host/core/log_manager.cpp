@@ -4,7 +4,6 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -44,14 +43,6 @@ void appendIsoTime(spdlog::memory_buf_t& out, spdlog::log_clock::time_point time
                          static_cast<char>('0' + ms % 10), 'Z'};
     append(out, std::string_view(cachedPrefix, static_cast<std::size_t>(cachedLength)));
     append(out, std::string_view(tail, sizeof tail));
-}
-
-// logEscaped(text) appended to `out`; nearly every line is printable ASCII and is copied as is.
-void appendLogEscaped(spdlog::memory_buf_t& out, std::string_view text) {
-    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
-    });
-    append(out, plain ? text : std::string_view(logEscaped(text)));
 }
 
 constexpr const char* kAccessLoggerName = "access";
@@ -97,7 +88,7 @@ public:
             append(out, " [");
             append(out, logger);
             append(out, "] ");
-            appendLogEscaped(out, text);
+            append(out, logEscaped(text));
             if (context != nullptr && !preformatted) {
                 if (!context->requestId.empty()) append(out, " request_id=" + context->requestId);
                 if (!context->traceId.empty()) append(out, " trace_id=" + context->traceId);

@@ -5,7 +5,6 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/NumberParser.h>
 
-#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <sstream>
@@ -15,22 +14,6 @@
 namespace keel::plugins::orders {
 
 namespace {
-
-// A JSON string of `text`, quotes included. Ids, statuses and product ids are nearly always
-// printable ASCII without quotes or backslashes: those are copied as they are, the rest escaped.
-void appendJsonString(std::string& out, std::string_view text) {
-    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-        const auto byte = static_cast<unsigned char>(c);
-        return byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\';
-    });
-    if (!plain) {
-        out += jsonString(text);
-        return;
-    }
-    out += '"';
-    out.append(text);
-    out += '"';
-}
 
 void appendNumber(std::string& out, std::int64_t value) {
     char digits[24];

@@ -14,6 +14,9 @@ namespace keel {
 KEEL_SDK_API std::string jsonEscaped(std::string_view text);
 // A whole JSON string: jsonEscaped(text) between double quotes.
 KEEL_SDK_API std::string jsonString(std::string_view text);
+// The same two, appended to `out` (for output built in one string, without a temporary).
+KEEL_SDK_API void appendJsonEscaped(std::string& out, std::string_view text);
+KEEL_SDK_API void appendJsonString(std::string& out, std::string_view text);
 // One line of a text log: control characters as \xNN (no terminal escape sequence, no forged
 // second line).
 KEEL_SDK_API std::string logEscaped(std::string_view text);

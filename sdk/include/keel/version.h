@@ -5,9 +5,9 @@
 
 // SemVer of the SDK headers and libkeel-sdk.
 #define KEEL_SDK_VERSION_MAJOR 0
-#define KEEL_SDK_VERSION_MINOR 7
+#define KEEL_SDK_VERSION_MINOR 8
 #define KEEL_SDK_VERSION_PATCH 0
-#define KEEL_SDK_VERSION_STRING "0.7.0"
+#define KEEL_SDK_VERSION_STRING "0.8.0"
 
 // Changes on any binary-incompatible change of an SDK type. The host refuses a plugin whose
 // descriptor carries another number. Overridable only so a test can build a mismatching plugin.

@@ -119,6 +119,20 @@ TEST(LogEscaping, ControlCharactersAndInvalidUtf8CannotForgeLines) {
     EXPECT_EQ(jsonEscaped("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
 }
 
+TEST(JsonEscaping, PlainRunsAreCopiedAndTheirEdgesStillEscaped) {
+    EXPECT_EQ(jsonEscaped("\\abc\\"), "\\\\abc\\\\");
+    EXPECT_EQ(jsonEscaped("\"/hello/{name}\"\n"), "\\\"/hello/{name}\\\"\\n");
+    EXPECT_EQ(jsonEscaped("\x7f" "caf\xc3\xa9\x1f"), "\\u007fcaf\xc3\xa9\\u001f");
+    EXPECT_EQ(jsonString(""), "\"\"");
+    // The append forms add to what the caller has already built.
+    std::string out = "{\"id\":";
+    appendJsonString(out, "o-1\"");
+    out += ',';
+    appendJsonEscaped(out, "a\tb");
+    EXPECT_EQ(out, "{\"id\":\"o-1\\\"\",a\\tb");
+    EXPECT_EQ(jsonString("ok\xff"), "\"ok\xEF\xBF\xBD\"");
+}
+
 TEST(PluginRecordParser, ReadsTheFieldsAndRefusesWhatIsNotARecord) {
     const auto record = parsePluginRecord(
         "KEEL-PLUGIN 1\nabi=3\nname=orders\nversion=1.2.0\nsdk=0.4.0\nfingerprint=gcc-12;x\n"
