@@ -6,6 +6,7 @@
 #include <keel/problem.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "order_json.h"
 #include "outbox_dispatcher.h"
@@ -70,7 +71,16 @@ OrdersApi::OrdersApi(OrderStore& store, InventoryClient& inventory,
       settings_(settings),
       metrics_(metrics),
       logger_(std::move(logger)),
-      features_(features) {}
+      features_(features) {
+    if (metrics_.inventoryOutcomes == nullptr) return;
+    std::vector<const char*> outcomes{"reserved", "rejected", "disabled"};
+    for (int failure = static_cast<int>(Failure::None); failure <= static_cast<int>(Failure::CallFailed); ++failure) {
+        outcomes.push_back(keel::resilience::failureName(static_cast<Failure>(failure)));
+    }
+    for (const char* outcome : outcomes) {
+        inventoryOutcomeCounters_[outcome] = &metrics_.inventoryOutcomes->Add({{"outcome", outcome}});
+    }
+}
 
 void OrdersApi::create(Request& request, Response& response) {
     const auto started = std::chrono::steady_clock::now();
@@ -146,8 +156,11 @@ void OrdersApi::createWithinBulkhead(const OrderRequest& order, const std::strin
                           : reservation.kind == Reservation::Kind::Disabled
                               ? "disabled"
                               : keel::resilience::failureName(reservation.failure);
-    if (metrics_.inventoryOutcomes != nullptr)
-        metrics_.inventoryOutcomes->Add({{"outcome", outcome}}).Increment();
+    if (const auto counter = inventoryOutcomeCounters_.find(outcome); counter != inventoryOutcomeCounters_.end()) {
+        counter->second->Increment();
+    } else if (metrics_.inventoryOutcomes != nullptr) {
+        metrics_.inventoryOutcomes->Add({{"outcome", outcome}}).Increment();  // a failure added since
+    }
     if (reservation.kind == Reservation::Kind::Rejected) {
         writeProblem(response, Problem::of(409, "Insufficient inventory",
                                            "the inventory service refused the reservation (HTTP " +

@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
+#include <unordered_map>
 
 #include "inventory_client.h"
 #include "order_request.h"
@@ -56,6 +58,9 @@ private:
     OrdersMetrics metrics_;
     std::shared_ptr<spdlog::logger> logger_;
     const Features* features_;  // the host's flags (new_feature: list summaries); may be null
+    // The series of metrics_.inventoryOutcomes by outcome label, resolved once: every outcome
+    // reads 0 until it happens, and an order pays no label lookup.
+    std::unordered_map<std::string_view, prometheus::Counter*> inventoryOutcomeCounters_;
 };
 
 }  // namespace keel::plugins::orders

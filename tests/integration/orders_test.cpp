@@ -227,6 +227,19 @@ TEST_P(OrdersTest, AFailingInventoryOpensTheBreakerFailsFastAndRecovers) {
     inventory.answer(200);
     EXPECT_TRUE(eventually([&] { return post(order("inv", 1, "1.00")).status == 201; }, std::chrono::seconds(5)));
     EXPECT_EQ(post(order("inv", 1, "1.00")).status, 201) << "closed again after the trial";
+
+    // Every outcome has its series from the start; each reservation counted under its own.
+    const auto metrics = httpRequest(keel_->adminPort(), "GET", "/metrics").body;
+    const auto count = [&metrics](const std::string& outcome) {
+        const std::string series = "orders_inventory_outcomes_total{outcome=\"" + outcome + "\"} ";
+        const auto at = metrics.find(series);
+        return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
+    };
+    EXPECT_GE(count("circuit_open"), 5.0) << metrics;  // and more while waiting for the trial
+    EXPECT_GE(count("reserved"), 2.0);
+    EXPECT_EQ(count("disabled"), 0.0);
+    EXPECT_EQ(count("rejected"), 0.0);
+    EXPECT_EQ(count("timeout"), 0.0);
 }
 
 TEST_P(OrdersTest, ASlowInventoryIsCutPerAttemptAndRetriedWithinTheDeadline) {
