@@ -107,7 +107,7 @@ std::unique_ptr<PluginLibrary> PluginLibrary::open(const std::string& path, cons
     file.copyTo(copy);
     library->handle_ = ::dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
     // The mapping keeps the code alive; removing the copy at once leaves nothing behind on a crash.
-//PROFILE     Poco::File(copy).remove();
+    Poco::File(copy).remove();
     if (library->handle_ == nullptr) {
         // dlerror() names the private copy, which is gone already: name the operator's file.
         std::string error = text(::dlerror());
