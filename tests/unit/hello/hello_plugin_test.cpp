@@ -19,6 +19,8 @@ TEST(HelloGreeting, AcceptsOnlyShortPlainNames) {
 
 TEST(HelloGreeting, EscapesTheGreetingAsJson) {
     EXPECT_EQ(greetingJson("Say \"hi\"", "Bo"), R"({"message":"Say \"hi\", Bo!"})");
+    EXPECT_EQ(greetingJson("Hi\\\n\x01", "Bo"), R"({"message":"Hi\\\n\u0001, Bo!"})");
+    EXPECT_EQ(greetingJson("Grüß", "Bo"), "{\"message\":\"Grüß, Bo!\"}") << "UTF-8 is sent as it is";
 }
 
 TEST(HelloPlugin, GreetsByPathParameterWithTheConfiguredGreeting) {
