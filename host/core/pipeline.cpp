@@ -113,7 +113,7 @@ PipelineSnapshot::Routed PipelineSnapshot::route(Request& request) const {
     auto match = found->second.router.match(request.method(), request.path());
     if (match.target != nullptr) {
         request.setAccess(match.target->access);
-        request.setRoutePattern(match.pattern);
+        request.setRoutePattern(std::string(match.pattern));
         request.setPathParameters(std::move(match.parameters));
     }
     routed.target = match.target;

@@ -1,14 +1,20 @@
 // Matches a method and path to a route: literal segments win over {parameter} segments, and a
 // known path with another method is told apart from an unknown path (405 versus 404).
-// Built once per pipeline snapshot, then read-only and safe to share between threads.
+// Built once per pipeline snapshot, then read-only and safe to share between threads. Matching
+// allocates nothing of its own: segments and captured values are views of the path kept on the
+// stack, and parameter names are taken from the pattern once, when the route is added.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keel::host {
@@ -18,7 +24,7 @@ class Router {
 public:
     struct Match {
         const Target* target = nullptr;  // null: see allowedMethods
-        std::string pattern;
+        std::string_view pattern;        // as registered; owned by the router
         std::map<std::string, std::string> parameters;
         // Non-empty when the path exists but not for this method.
         std::set<std::string> allowedMethods;
@@ -30,22 +36,24 @@ public:
     Match match(const std::string& method, const std::string& path) const;
 
 private:
+    // Most paths have a handful of segments: these stay on the stack (longer ones spill over).
+    using Segments = boost::container::small_vector<std::string_view, 16>;
+
     struct Node {
-        std::map<std::string, std::unique_ptr<Node>> literals;
+        std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
         std::unique_ptr<Node> parameter;
-        std::string parameterName;
         struct Entry {
             std::string pattern;  // as registered, so each method keeps its own parameter names
+            std::vector<std::string> parameterNames;  // of the pattern, in order
             Target target;
         };
-        std::map<std::string, Entry> targets;  // by method
+        std::map<std::string, Entry, std::less<>> targets;  // by method
     };
     // Depth-first, literals before parameters. Returns the first node serving `method`; meanwhile
     // every node the path reaches adds its methods to `allowed` (for 405), and the first of them
     // is kept in `pathOnly` for the pattern.
-    const Node* find(const Node& node, const std::vector<std::string>& segments, std::size_t index,
-                     const std::string& method, std::vector<std::string>& values, const Node*& pathOnly,
-                     std::set<std::string>& allowed) const;
+    const Node* find(const Node& node, const Segments& segments, std::size_t index, const std::string& method,
+                     Segments& values, const Node*& pathOnly, std::set<std::string>& allowed) const;
     static bool serves(const Node& node, const std::string& method) {
         return node.targets.count(method) != 0 || (method == "HEAD" && node.targets.count("GET") != 0);
     }
@@ -62,6 +70,7 @@ void Router<Target>::add(const std::string& method, const std::string& pattern, 
         throw std::invalid_argument("route pattern '" + pattern + "' must start with '/'");
     }
     Node* node = &root_;
+    std::vector<std::string> parameterNames;
     for (const auto& segment : splitPath(pattern)) {
         const bool isParameter = segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
         if (isParameter) {
@@ -72,11 +81,9 @@ void Router<Target>::add(const std::string& method, const std::string& pattern, 
                 throw std::invalid_argument("route pattern '" + pattern + "' has an invalid parameter '" + segment +
                                             "' (expected {name} with letters, digits or _)");
             }
-            if (!node->parameter) {
-                node->parameter = std::make_unique<Node>();
-                node->parameter->parameterName = name;
-            }
+            if (!node->parameter) node->parameter = std::make_unique<Node>();
             node = node->parameter.get();
+            parameterNames.push_back(name);
         } else {
             if (segment.find_first_of("{}") != std::string::npos) {
                 throw std::invalid_argument("route pattern '" + pattern + "' mixes text and a parameter in '" +
@@ -92,14 +99,13 @@ void Router<Target>::add(const std::string& method, const std::string& pattern, 
         throw std::invalid_argument("route " + method + " " + pattern + " is already registered (as " + method +
                                     " " + existing->second.pattern + ")");
     }
-    node->targets.emplace(method, typename Node::Entry{pattern, std::move(target)});
+    node->targets.emplace(method, typename Node::Entry{pattern, std::move(parameterNames), std::move(target)});
 }
 
 template <class Target>
-const typename Router<Target>::Node* Router<Target>::find(const Node& node, const std::vector<std::string>& segments,
-                                                          std::size_t index, const std::string& method,
-                                                          std::vector<std::string>& values, const Node*& pathOnly,
-                                                          std::set<std::string>& allowed) const {
+const typename Router<Target>::Node* Router<Target>::find(const Node& node, const Segments& segments, std::size_t index,
+                                                          const std::string& method, Segments& values,
+                                                          const Node*& pathOnly, std::set<std::string>& allowed) const {
     if (index == segments.size()) {
         if (serves(node, method)) return &node;
         for (const auto& [served, entry] : node.targets) {
@@ -127,11 +133,23 @@ const typename Router<Target>::Node* Router<Target>::find(const Node& node, cons
 
 template <class Target>
 typename Router<Target>::Match Router<Target>::match(const std::string& method, const std::string& path) const {
+    // The segments of splitPath(), as views of `path`.
+    Segments segments;
+    const std::string_view rest(path);
+    if (!rest.empty() && rest != "/") {
+        std::size_t start = rest[0] == '/' ? 1 : 0;
+        while (true) {
+            const auto slash = rest.find('/', start);
+            segments.push_back(rest.substr(start, slash == std::string_view::npos ? slash : slash - start));
+            if (slash == std::string_view::npos) break;
+            start = slash + 1;
+        }
+    }
     Match result;
-    std::vector<std::string> values;
+    Segments values;
     const Node* pathOnly = nullptr;
     std::set<std::string> allowed;
-    const Node* node = find(root_, splitPath(path), 0, method, values, pathOnly, allowed);
+    const Node* node = find(root_, segments, 0, method, values, pathOnly, allowed);
     if (node == nullptr) {
         if (pathOnly != nullptr) {
             result.pattern = pathOnly->targets.begin()->second.pattern;
@@ -141,15 +159,12 @@ typename Router<Target>::Match Router<Target>::match(const std::string& method, 
     }
     auto target = node->targets.find(method);
     if (target == node->targets.end()) target = node->targets.find("GET");  // HEAD, served by GET
-    result.target = &target->second.target;
-    result.pattern = target->second.pattern;
-    // Parameter names come from the matched route's own pattern, in order.
-    std::size_t next = 0;
-    for (const auto& segment : splitPath(result.pattern)) {
-        if (segment.size() >= 2 && segment.front() == '{' && next < values.size()) {
-            result.parameters[segment.substr(1, segment.size() - 2)] = values[next++];
-        }
-    }
+    const auto& entry = target->second;
+    result.target = &entry.target;
+    result.pattern = entry.pattern;
+    // Every pattern that reaches a node has its parameters at the same segments.
+    const std::size_t count = std::min(entry.parameterNames.size(), values.size());
+    for (std::size_t i = 0; i < count; ++i) result.parameters[entry.parameterNames[i]] = std::string(values[i]);
     return result;
 }
 
