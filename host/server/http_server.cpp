@@ -19,6 +19,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <ctime>
 #include <future>
@@ -166,38 +167,52 @@ bool isSafeHeader(const std::string& name, const std::string& value) {
     return true;
 }
 
+// Headers the server frames itself: a plugin's own value for them is dropped.
+bool isFramingHeader(const std::string& name) {
+    switch (name.empty() ? 0 : name[0] | 0x20) {
+        case 'c': return beast::iequals(name, "Content-Length") || beast::iequals(name, "Connection");
+        case 't': return beast::iequals(name, "Transfer-Encoding");
+        case 'd': return beast::iequals(name, "Date");
+        default: return false;
+    }
+}
+
 // Security headers every answer carries unless its handler chose otherwise: no MIME sniffing, no
 // caching of API answers by browsers or proxies, and HSTS on TLS listeners. No Server banner.
+// One pass over the handler's headers, no temporary strings: this runs for every answer.
 std::string serialize(const Response& response, bool headRequest, bool close, bool http10KeepAlive, bool tls) {
     const int status = response.status();
     const bool noBody = status < 200 || status == 204 || status == 304;
     std::string out;
     out.reserve(256 + (headRequest || noBody ? 0 : response.body().size()));
-    const std::string reason = response.reason().empty() ? std::string(reasonPhrase(status)) : response.reason();
+    const std::string_view reason = response.reason().empty() ? reasonPhrase(status) : std::string_view(response.reason());
+    char digits[24];
     out += "HTTP/1.1 ";
-    out += std::to_string(status);
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, status).ptr);
     out += ' ';
-    out += reason.empty() ? "Unknown" : reason;
+    out += reason.empty() ? std::string_view("Unknown") : reason;
     out += "\r\nDate: ";
     out += httpDate();
     out += "\r\n";
+    bool hasNoSniff = false;
+    bool hasCacheControl = false;
+    bool hasHsts = false;
     for (const auto& [name, value] : response.headers().fields()) {
-        if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Transfer-Encoding") || beast::iequals(name, "Connection") ||
-            beast::iequals(name, "Date") || !isSafeHeader(name, value)) {
-            continue;
-        }
+        if (isFramingHeader(name) || !isSafeHeader(name, value)) continue;
+        hasNoSniff = hasNoSniff || beast::iequals(name, "X-Content-Type-Options");
+        hasCacheControl = hasCacheControl || beast::iequals(name, "Cache-Control");
+        hasHsts = hasHsts || beast::iequals(name, "Strict-Transport-Security");
         out += name;
         out += ": ";
         out += value;
         out += "\r\n";
     }
-    const auto& headers = response.headers();
-    if (!headers.has("X-Content-Type-Options")) out += "X-Content-Type-Options: nosniff\r\n";
-    if (!headers.has("Cache-Control")) out += "Cache-Control: no-store\r\n";
-    if (tls && !headers.has("Strict-Transport-Security")) out += "Strict-Transport-Security: max-age=31536000\r\n";
+    if (!hasNoSniff) out += "X-Content-Type-Options: nosniff\r\n";
+    if (!hasCacheControl) out += "Cache-Control: no-store\r\n";
+    if (tls && !hasHsts) out += "Strict-Transport-Security: max-age=31536000\r\n";
     if (!noBody) {
         out += "Content-Length: ";
-        out += std::to_string(response.body().size());
+        out.append(digits, std::to_chars(digits, digits + sizeof digits, response.body().size()).ptr);
         out += "\r\n";
     }
     if (close) {

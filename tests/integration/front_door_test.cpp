@@ -69,6 +69,25 @@ protected:
 };
 std::unique_ptr<KeelProcess> FrontDoor::keel_;
 
+TEST_F(FrontDoor, AHandlersHeadersCannotReframeOrSplitTheAnswer) {
+    const auto answer = exchange("GET /probe/own-headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const auto count = [&answer](const std::string& text) {
+        std::size_t found = 0;
+        for (auto at = answer.find(text); at != std::string::npos; at = answer.find(text, at + 1)) ++found;
+        return found;
+    };
+    EXPECT_EQ(statusOf(answer), 200) << answer;
+    EXPECT_EQ(count("Content-Length: "), 1u) << answer;
+    EXPECT_EQ(count("Content-Length: 999"), 0u) << answer;
+    EXPECT_EQ(count("pgrade"), 0u) << "the handler's Connection header was sent: " << answer;
+    EXPECT_EQ(count("Connection: close\r\n"), 1u) << answer;
+    EXPECT_EQ(count("Cache-Control: "), 1u) << "the handler's Cache-Control replaces the default: " << answer;
+    EXPECT_EQ(count("Cache-Control: max-age=60\r\n"), 1u) << answer;
+    EXPECT_EQ(count("nosniff"), 1u) << "set by the handler, not added twice: " << answer;
+    EXPECT_EQ(count("X-Injected"), 0u) << "a header value with CR LF split the answer: " << answer;
+    EXPECT_NE(answer.find("\r\n\r\nv1"), std::string::npos) << "the default probe answers v1: " << answer;
+}
+
 TEST_F(FrontDoor, ACompleteRequestReachesTheHandler) {
     const int before = calls();
     const auto answer = exchange(echoHead("Content-Length: 5\r\nConnection: close\r\n") + "hello");

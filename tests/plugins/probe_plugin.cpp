@@ -85,6 +85,15 @@ public:
         registrar.get(base + "/http-error", [](Request&, Response&) {
             throw HttpError(409, "Probe Conflict", "the probe says conflict");
         });
+        // Headers the server must frame itself or drop, next to ones it must keep as they are.
+        registrar.get(base + "/own-headers", [](Request&, Response& response) {
+            response.send(200, PROBE_REPLY);
+            response.setHeader("Content-Length", "999");
+            response.setHeader("connection", "upgrade");
+            response.setHeader("Cache-Control", "max-age=60");
+            response.setHeader("X-Split", "a\r\nX-Injected: 1");
+            response.setHeader("x-content-type-options", "nosniff");
+        });
         registrar.get(base + "/slow", [](Request& request, Response& response) {
             const int millis = std::min(10000, std::stoi(request.query("ms").value_or("500")));
             std::this_thread::sleep_for(std::chrono::milliseconds(millis));
