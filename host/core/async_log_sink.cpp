@@ -1,6 +1,7 @@
 #include "async_log_sink.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -93,12 +94,24 @@ void AsyncLogSink::run() {
     }
 }
 
+namespace {
+
+std::size_t stderrBatchBytes() {
+    struct stat status {};
+    if (::fstat(STDERR_FILENO, &status) != 0) return PIPE_BUF;
+    return S_ISREG(status.st_mode) || S_ISCHR(status.st_mode) ? 65536 : PIPE_BUF;
+}
+
+}  // namespace
+
+BatchingStderrSink::BatchingStderrSink() : batchBytes_(stderrBatchBytes()) {}
+
 void BatchingStderrSink::log(const spdlog::details::log_msg& message) {
     std::lock_guard<std::mutex> lock(mutex_);
     spdlog::memory_buf_t formatted;
     if (!formatter_) formatter_ = std::make_unique<spdlog::pattern_formatter>();
     formatter_->format(message, formatted);
-    if (buffer_.size() + formatted.size() > PIPE_BUF) writeOut();
+    if (buffer_.size() + formatted.size() > batchBytes_) writeOut();
     buffer_.append(formatted.data(), formatted.size());
 }
 

@@ -57,10 +57,15 @@ private:
     std::thread writer_;
 };
 
-// Standard error written in batches of whole lines: a batch is cut before it passes PIPE_BUF, so
-// that lines from other writers to the same pipe never land inside one of ours.
+// Standard error written in batches of whole lines. On a pipe or socket a batch is cut before it
+// passes PIPE_BUF, so that lines from other writers to the same pipe never land inside one of
+// ours; a file (appended to atomically) or terminal takes batches of 64 KiB, a sixteenth of the
+// system calls.
 class BatchingStderrSink final : public spdlog::sinks::sink {
 public:
+    BatchingStderrSink();
+    // The most bytes one write() carries (PIPE_BUF or 64 KiB, by what standard error is).
+    std::size_t batchBytes() const { return batchBytes_; }
     void log(const spdlog::details::log_msg& message) override;
     void flush() override;
     void set_pattern(const std::string& pattern) override;
@@ -68,6 +73,7 @@ public:
 
 private:
     void writeOut();
+    const std::size_t batchBytes_;
     std::mutex mutex_;
     std::unique_ptr<spdlog::formatter> formatter_;
     std::string buffer_;

@@ -51,7 +51,13 @@ constexpr const char* kAccessLoggerName = "access";
 // JSON members (json), so its fields stay fields.
 class LineFormatter final : public spdlog::formatter {
 public:
-    LineFormatter(LogFormat format, std::string instance) : format_(format), instance_(std::move(instance)) {}
+    LineFormatter(LogFormat format, std::string instance)
+        : format_(format),
+          instance_(std::move(instance)),
+          // The same for every line: built once.
+          instanceField_(instance_.empty()                ? std::string()
+                         : format_ == LogFormat::Json ? ",\"instance\":\"" + jsonEscaped(instance_) + "\""
+                                                      : " instance=" + instance_) {}
 
     // Written straight into `out`: the access log's writer formats every line of the service.
     void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) override {
@@ -79,7 +85,7 @@ public:
                 if (!context->traceId.empty()) append(out, ",\"trace_id\":\"" + context->traceId + "\"");
                 if (!context->spanId.empty()) append(out, ",\"span_id\":\"" + context->spanId + "\"");
             }
-            if (!instance_.empty()) append(out, ",\"instance\":\"" + jsonEscaped(instance_) + "\"");
+            append(out, instanceField_);
             append(out, "}\n");
         } else {
             appendIsoTime(out, message.time);
@@ -94,7 +100,7 @@ public:
                 if (!context->traceId.empty()) append(out, " trace_id=" + context->traceId);
                 if (!context->spanId.empty()) append(out, " span_id=" + context->spanId);
             }
-            if (!instance_.empty()) append(out, " instance=" + instance_);
+            append(out, instanceField_);
             append(out, "\n");
         }
     }
@@ -106,6 +112,7 @@ public:
 private:
     LogFormat format_;
     std::string instance_;
+    std::string instanceField_;
 };
 
 }  // namespace
