@@ -31,18 +31,18 @@ AsyncLogSink::~AsyncLogSink() {
 void AsyncLogSink::log(const spdlog::details::log_msg& message) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (queue_.size() >= capacity_) {
+        if (queue_.lines.size() >= capacity_) {
             dropped_.fetch_add(1, std::memory_order_relaxed);
             if (auto* counter = dropCounter_.load(std::memory_order_acquire)) counter->Increment();
             return;
         }
-        queue_.push_back(Entry{message.time, message.level,
-                               std::string(message.logger_name.data(), message.logger_name.size()),
-                               std::string(message.payload.data(), message.payload.size())});
+        queue_.text.append(message.logger_name.data(), message.logger_name.size());
+        queue_.text.append(message.payload.data(), message.payload.size());
+        queue_.lines.push_back({message.time, message.level, message.logger_name.size(), message.payload.size()});
         ++queuedTotal_;
         // The writer wakes by itself every kWriteInterval; only a filling queue wakes it early.
         // A wake-up per line would cost a futex call and a thread switch per request.
-        if (queue_.size() != kWakeAt) return;
+        if (queue_.lines.size() != kWakeAt) return;
     }
     wake_.notify_one();
 }
@@ -62,20 +62,26 @@ void AsyncLogSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
 }
 
 void AsyncLogSink::run() {
-    std::deque<Entry> batch;
+    Batch batch;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-        wake_.wait_for(lock, kWriteInterval, [this] { return stopping_ || flushWanted_ || queue_.size() >= kWakeAt; });
+        wake_.wait_for(lock, kWriteInterval,
+                       [this] { return stopping_ || flushWanted_ || queue_.lines.size() >= kWakeAt; });
         flushWanted_ = false;
-        if (queue_.empty()) {
+        if (queue_.lines.empty()) {
             if (stopping_) return;
             continue;
         }
-        batch.swap(queue_);
+        std::swap(batch, queue_);  // the queue goes on with the buffers of the last batch
         lock.unlock();
-        for (const auto& entry : batch) {
-            spdlog::details::log_msg message(entry.time, spdlog::source_loc{}, entry.logger, entry.level,
-                                             entry.payload);
+        std::size_t offset = 0;
+        for (const auto& line : batch.lines) {
+            const std::string_view logger(batch.text.data() + offset, line.loggerSize);
+            const std::string_view payload(batch.text.data() + offset + line.loggerSize, line.payloadSize);
+            offset += line.loggerSize + line.payloadSize;
+            spdlog::details::log_msg message(line.time, spdlog::source_loc{},
+                                             spdlog::string_view_t(logger.data(), logger.size()), line.level,
+                                             spdlog::string_view_t(payload.data(), payload.size()));
             try {
                 target_->log(message);
             } catch (...) {
@@ -86,7 +92,7 @@ void AsyncLogSink::run() {
             target_->flush();
         } catch (...) {
         }
-        const auto count = batch.size();
+        const auto count = batch.lines.size();
         batch.clear();
         lock.lock();
         writtenTotal_ += count;

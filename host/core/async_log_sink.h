@@ -10,10 +10,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace keel::host {
 
@@ -34,11 +34,27 @@ public:
     void countDropsIn(prometheus::Counter* counter) { dropCounter_.store(counter, std::memory_order_release); }
 
 private:
-    struct Entry {
-        spdlog::log_clock::time_point time;
-        spdlog::level::level_enum level;
-        std::string logger;
-        std::string payload;
+    // Queued lines: their texts back to back in one string, so that queueing a line allocates
+    // nothing once the buffers have grown (the writer hands its emptied batch back for reuse).
+    struct Batch {
+        struct Line {
+            spdlog::log_clock::time_point time;
+            spdlog::level::level_enum level;
+            std::size_t loggerSize;
+            std::size_t payloadSize;
+        };
+        std::string text;  // per line: the logger's name, then the payload
+        std::vector<Line> lines;
+        // Emptied for reuse; buffers a burst grew past kKeptBytes are given back instead.
+        void clear() {
+            constexpr std::size_t kKeptBytes = 1 << 20;
+            if (text.capacity() > kKeptBytes || lines.capacity() * sizeof(Line) > kKeptBytes) {
+                std::string().swap(text);
+                std::vector<Line>().swap(lines);
+            }
+            text.clear();
+            lines.clear();
+        }
     };
     void run();
 
@@ -47,7 +63,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable written_;
-    std::deque<Entry> queue_;
+    Batch queue_;
     std::uint64_t queuedTotal_ = 0;   // lines ever queued
     std::uint64_t writtenTotal_ = 0;  // lines ever handed to the target
     bool stopping_ = false;

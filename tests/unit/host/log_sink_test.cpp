@@ -4,10 +4,13 @@
 #include <spdlog/pattern_formatter.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
+#include <mutex>
+#include <vector>
 
 #include "async_log_sink.h"
 
@@ -67,6 +70,57 @@ TEST(BatchingStderrSink, WritesLargeBatchesOfWholeLinesToAFileInOrder) {
     }
     EXPECT_EQ(expected, kLines);
     std::remove(path);
+}
+
+// A target that records lines and, while its gate is closed, holds the writer inside log().
+class GatedSink final : public spdlog::sinks::sink {
+public:
+    void log(const spdlog::details::log_msg& message) override {
+        std::unique_lock<std::mutex> lock(mutex_);
+        lines_.emplace_back(message.payload.data(), message.payload.size());
+        changed_.notify_all();
+        changed_.wait_for(lock, std::chrono::seconds(10), [this] { return open_; });
+    }
+    void flush() override {}
+    void set_pattern(const std::string&) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+
+    bool waitForLines(std::size_t count) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return lines_.size() >= count; });
+    }
+    void open() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        open_ = true;
+        changed_.notify_all();
+    }
+    std::vector<std::string> lines() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return lines_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool open_ = false;
+    std::vector<std::string> lines_;
+};
+
+TEST(AsyncLogSink, DropsAndCountsWhatDoesNotFitWhileTheTargetIsStuckAndKeepsTheRestInOrder) {
+    auto target = std::make_shared<GatedSink>();
+    constexpr std::size_t kCapacity = 10;
+    AsyncLogSink async(target, kCapacity);
+    async.log(message("first"));
+    ASSERT_TRUE(target->waitForLines(1)) << "the writer took the first line";
+    // The writer is held inside the target: the queue fills, then lines are dropped.
+    for (std::size_t i = 0; i < kCapacity + 5; ++i) async.log(message("queued " + std::to_string(i)));
+    EXPECT_EQ(async.dropped(), 5u);
+    target->open();
+    async.flush();
+    const auto lines = target->lines();
+    ASSERT_EQ(lines.size(), 1 + kCapacity);
+    EXPECT_EQ(lines.front(), "first");
+    for (std::size_t i = 0; i < kCapacity; ++i) EXPECT_EQ(lines[1 + i], "queued " + std::to_string(i));
 }
 
 }  // namespace
