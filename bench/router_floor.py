@@ -113,7 +113,7 @@ def main():
             empty = med[(EMPTY, connections)]
             old = med.get(("keel (Poco)", connections))
             print(f"| {connections} | {keel[0] / poco[0]:.2f} | {keel[0] / nginx[0]:.2f} | "
-                  f"{(keel[0] / old[0]) if old else float('nan'):.2f} | {keel[1] / poco[1]:.2f} "
+                  f"{f'{keel[0] / old[0]:.2f}' if old else '-'} | {keel[1] / poco[1]:.2f} "
                   f"| {100 * (1 - keel[0] / empty[0]):.0f}% | {keel[2] / poco[2]:.2f} | {keel[2] / nginx[2]:.2f} "
                   f"| {100 * (1 - empty[2] / keel[2]):.0f}% |")
 

@@ -1,6 +1,7 @@
 #include "async_log_sink.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ void AsyncLogSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
 }
 
 void AsyncLogSink::run() {
+    pthread_setname_np(pthread_self(), "keel-log");  // for top -H and debuggers
     Batch batch;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {

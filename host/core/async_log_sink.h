@@ -75,8 +75,8 @@ private:
 
 // Standard error written in batches of whole lines. On a pipe or socket a batch is cut before it
 // passes PIPE_BUF, so that lines from other writers to the same pipe never land inside one of
-// ours; a file (appended to atomically) or terminal takes batches of 64 KiB, a sixteenth of the
-// system calls.
+// ours; a file or terminal, where that guarantee does not exist anyway, takes batches of 64 KiB,
+// a sixteenth of the system calls.
 class BatchingStderrSink final : public spdlog::sinks::sink {
 public:
     BatchingStderrSink();
