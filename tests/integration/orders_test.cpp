@@ -229,7 +229,14 @@ TEST_P(OrdersTest, AFailingInventoryOpensTheBreakerFailsFastAndRecovers) {
     EXPECT_TRUE(allOrders().empty());
 
     inventory.answer(200);
-    EXPECT_TRUE(eventually([&] { return post(order("inv", 1, "1.00")).status == 201; }, std::chrono::seconds(5)));
+    int refusedWhileOpen = 5;  // the five above, and those refused until the breaker lets a trial through
+    EXPECT_TRUE(eventually(
+        [&] {
+            const auto reply = post(order("inv", 1, "1.00"));
+            if (reply.body.find("circuit breaker is open") != std::string::npos) ++refusedWhileOpen;
+            return reply.status == 201;
+        },
+        std::chrono::seconds(5)));
     EXPECT_EQ(post(order("inv", 1, "1.00")).status, 201) << "closed again after the trial";
 
     // Every outcome has its series from the start; each reservation counted under its own.
@@ -239,7 +246,7 @@ TEST_P(OrdersTest, AFailingInventoryOpensTheBreakerFailsFastAndRecovers) {
         const auto at = metrics.find(series);
         return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
     };
-    EXPECT_GE(count("circuit_open"), 5.0) << metrics;  // and more while waiting for the trial
+    EXPECT_EQ(count("circuit_open"), static_cast<double>(refusedWhileOpen)) << metrics;
     EXPECT_GE(count("reserved"), 2.0);
     EXPECT_EQ(count("disabled"), 0.0);
     EXPECT_EQ(count("rejected"), 0.0);
