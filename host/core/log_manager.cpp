@@ -4,6 +4,7 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -17,6 +18,19 @@ namespace keel::host {
 namespace {
 
 void append(spdlog::memory_buf_t& out, std::string_view text) { out.append(text.data(), text.data() + text.size()); }
+
+// Appends `text` as logEscaped() would write it. Nearly every line is printable ASCII throughout
+// (the access log's always): that is copied as it is, without a temporary string.
+void appendEscaped(spdlog::memory_buf_t& out, std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+    });
+    if (plain) {
+        append(out, text);
+    } else {
+        append(out, logEscaped(text));
+    }
+}
 
 // RFC 3339 UTC with milliseconds, the precision every log line has had (Poco's ISO 8601 formats
 // give seconds or microseconds), appended to `out`.
@@ -94,7 +108,7 @@ public:
             append(out, " [");
             append(out, logger);
             append(out, "] ");
-            append(out, logEscaped(text));
+            appendEscaped(out, text);
             if (context != nullptr && !preformatted) {
                 if (!context->requestId.empty()) append(out, " request_id=" + context->requestId);
                 if (!context->traceId.empty()) append(out, " trace_id=" + context->traceId);
@@ -140,7 +154,7 @@ LogManager::LogManager(spdlog::sink_ptr sink, spdlog::sink_ptr accessTarget)
     : sink_(std::move(sink)),
       accessTarget_(std::move(accessTarget)),
       accessSink_(std::make_shared<AsyncLogSink>(accessTarget_, kAccessQueueLines)) {
-    configure(level_, format_);
+    configure(level_, format_.load());
 }
 
 LogManager::~LogManager() {
@@ -166,7 +180,7 @@ void LogManager::setInstance(const std::string& instance) {
         std::lock_guard<std::mutex> lock(mutex_);
         instance_ = instance;
         level = level_;
-        format = format_;
+        format = format_.load();
     }
     for (const auto& sink : {sink_, accessTarget_}) {
         if (auto journal = std::dynamic_pointer_cast<JournalSink>(sink)) journal->setInstance(instance);
@@ -174,10 +188,7 @@ void LogManager::setInstance(const std::string& instance) {
     configure(level, format);  // formatters carry the instance
 }
 
-LogFormat LogManager::format() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return format_;
-}
+LogFormat LogManager::format() const { return format_.load(std::memory_order_relaxed); }
 
 spdlog::level::level_enum LogManager::parseLevel(const std::string& name) {
     for (int level = spdlog::level::trace; level <= spdlog::level::off; ++level) {

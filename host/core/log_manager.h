@@ -5,6 +5,7 @@
 
 #include <spdlog/logger.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include <map>
@@ -53,7 +54,8 @@ private:
     spdlog::sink_ptr accessTarget_;            // where the access writer writes
     std::shared_ptr<AsyncLogSink> accessSink_;  // what the access logger writes to
     spdlog::level::level_enum level_ = spdlog::level::info;
-    LogFormat format_ = LogFormat::Text;
+    // Read by the access log for every request: no lock for it.
+    std::atomic<LogFormat> format_{LogFormat::Text};
     std::string instance_;
     std::map<std::string, std::shared_ptr<spdlog::logger>> loggers_;
     std::shared_ptr<spdlog::logger> access_;

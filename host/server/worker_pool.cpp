@@ -6,6 +6,12 @@
 
 namespace keel::host {
 
+void IdlePollPolicy::recordJob(std::chrono::nanoseconds duration) {
+    // Racing updates may lose one sample; the average stays an average of recent jobs.
+    const std::int64_t average = averageNanos_.load(std::memory_order_relaxed);
+    averageNanos_.store(average + (duration.count() - average) / 8, std::memory_order_relaxed);
+}
+
 WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t maxQueued)
     : name_(std::move(name)), maxQueued_(maxQueued) {
     threads_.reserve(threads);
@@ -65,10 +71,10 @@ std::size_t WorkerPool::queued() const {
 void WorkerPool::run() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
-        if (queue_.empty() && !stopping_ && spinning_.load() == 0) {
+        if (queue_.empty() && !stopping_ && spinning_.load() == 0 && idlePoll_.poll()) {
             // One worker at a time polls for the next job for a moment before it sleeps: under
-            // load the next request comes within microseconds, and a sleeping worker costs two
-            // context switches to wake.
+            // load the next short request comes within microseconds, and a sleeping worker costs
+            // two context switches to wake (IdlePollPolicy says when that is worth it).
             spinning_.store(1);
             lock.unlock();
             for (int i = 0; i < 200 && waiting_.load(std::memory_order_acquire) == 0; ++i) sched_yield();
@@ -82,8 +88,10 @@ void WorkerPool::run() {
         waiting_.store(queue_.size(), std::memory_order_release);
         ++busy_;
         lock.unlock();
+        const auto started = std::chrono::steady_clock::now();
         job();  // jobs catch their own exceptions: a job is the whole request pipeline
         job = nullptr;
+        idlePoll_.recordJob(std::chrono::steady_clock::now() - started);
         completed_.fetch_add(1, std::memory_order_relaxed);
         lock.lock();
         --busy_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,29 @@
 #include <vector>
 
 namespace keel::host {
+
+// Whether an idle worker polls for the next job for a moment before it sleeps. Polling saves the
+// two context switches of a wake-up, which pays when jobs are short (a handler answering from
+// memory, where the wake-up would be most of the cost). Jobs that wait for a database for a
+// hundred microseconds or more gain nothing from it, and on a machine with few cores the polling
+// worker's sched_yield calls take CPU from that database (measured on the orders reads: up to 8%
+// more CPU per request and lower throughput with polling). Decided from a running average of the
+// pool's recent job durations. Thread-safe.
+class IdlePollPolicy {
+public:
+    // Jobs shorter than this on average are worth polling for.
+    static constexpr std::chrono::nanoseconds kShortJob{50'000};
+
+    void recordJob(std::chrono::nanoseconds duration);
+    bool poll() const { return averageNanos_.load(std::memory_order_relaxed) < kShortJob.count(); }
+    std::chrono::nanoseconds averageJob() const {
+        return std::chrono::nanoseconds(averageNanos_.load(std::memory_order_relaxed));
+    }
+
+private:
+    // Exponentially weighted, 1/8 per job: a few jobs of the other kind change the decision.
+    std::atomic<std::int64_t> averageNanos_{0};
+};
 
 class WorkerPool {
 public:
@@ -49,6 +73,7 @@ private:
     std::atomic<std::size_t> waiting_{0};  // queue_.size(), readable without the mutex
     std::atomic<int> spinning_{0};
     std::atomic<std::uint64_t> completed_{0};
+    IdlePollPolicy idlePoll_;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };

@@ -12,7 +12,12 @@
 #include <mutex>
 #include <vector>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
 #include "async_log_sink.h"
+#include "log_manager.h"
 
 namespace keel::host {
 namespace {
@@ -32,6 +37,28 @@ private:
 
 spdlog::details::log_msg message(const std::string& text) {
     return spdlog::details::log_msg("test", spdlog::level::info, spdlog::string_view_t(text.data(), text.size()));
+}
+
+// Plain lines are copied as they are; anything else is escaped, so a message cannot forge a line
+// or reach a terminal's escape sequences, in the host's loggers and the access log alike.
+TEST(LogManager, WritesPlainTextAsItIsAndEscapesControlCharactersAndBrokenUtf8) {
+    std::ostringstream text;
+    {
+        LogManager logs{std::make_shared<spdlog::sinks::ostream_sink_mt>(text)};
+        logs.configure(spdlog::level::info, LogFormat::Text);
+        logs.logger("test")->info("plain line");
+        logs.logger("test")->info("GET\x1b[31m /x\nfake line \xff caf\xc3\xa9");
+        logs.accessLogger()->info("request_id=r1 route=/a\nforged=1");
+        logs.flush();
+    }
+    std::vector<std::string> lines;
+    std::istringstream stream(text.str());
+    for (std::string line; std::getline(stream, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 3u) << text.str();
+    EXPECT_NE(lines[0].find(" info [test] plain line"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[1].find(" info [test] GET\\x1b[31m /x\\x0afake line \xef\xbf\xbd caf\xc3\xa9"), std::string::npos)
+        << lines[1];
+    EXPECT_NE(lines[2].find(" info [access] request_id=r1 route=/a\\x0aforged=1"), std::string::npos) << lines[2];
 }
 
 TEST(BatchingStderrSink, CutsBatchesAtPipeBufOnAPipe) {

@@ -98,5 +98,49 @@ TEST(WorkerPool, StopRunsQueuedJobsThenRefuses) {
     EXPECT_EQ(pool.completed(), 3u);
 }
 
+// Durations are handed in: the policy reads no clock of its own.
+TEST(IdlePollPolicy, PollsForShortJobsAndStopsOnceJobsWaitLonger) {
+    IdlePollPolicy policy;
+    EXPECT_TRUE(policy.poll());  // nothing known yet: the cheap guess
+    for (int i = 0; i < 20; ++i) policy.recordJob(5us);
+    EXPECT_TRUE(policy.poll());
+    EXPECT_LT(policy.averageJob(), IdlePollPolicy::kShortJob);
+    // Handlers that wait on a database: after a handful the average is past the threshold.
+    int jobs = 0;
+    while (policy.poll() && jobs < 100) {
+        policy.recordJob(300us);
+        ++jobs;
+    }
+    EXPECT_FALSE(policy.poll());
+    EXPECT_GE(jobs, 2);   // one slow job does not flip it
+    EXPECT_LE(jobs, 10);  // and a few do
+    EXPECT_GE(policy.averageJob(), IdlePollPolicy::kShortJob);
+    EXPECT_LE(policy.averageJob(), 300us);
+    // Back to short jobs: polling resumes.
+    for (int i = 0; i < 40; ++i) policy.recordJob(5us);
+    EXPECT_TRUE(policy.poll());
+}
+
+TEST(IdlePollPolicy, APoolThatRanLongJobsStillRunsEveryJob) {
+    WorkerPool pool("test", 2, 16);
+    std::mutex mutex;
+    std::condition_variable done;
+    int finished = 0;
+    // Jobs of about 200 µs (a database round trip) make the idle workers sleep rather than
+    // poll; the jobs that follow must still be picked up at once by a woken worker.
+    for (int i = 0; i < 16; ++i) {
+        ASSERT_TRUE(pool.trySubmit([&] {
+            const auto until = std::chrono::steady_clock::now() + 200us;
+            while (std::chrono::steady_clock::now() < until) {
+            }
+            std::lock_guard<std::mutex> lock(mutex);
+            ++finished;
+            done.notify_all();
+        }));
+    }
+    std::unique_lock<std::mutex> lock(mutex);
+    EXPECT_TRUE(done.wait_for(lock, 5s, [&] { return finished == 16; }));
+}
+
 }  // namespace
 }  // namespace keel::host
