@@ -37,10 +37,25 @@ def rss_kib(system):
     return system.rss_kib_and_threads()[0]
 
 
-def slope_kib_per_minute(samples):
-    """Least-squares slope of (seconds, KiB) samples, in KiB per minute."""
+def heap_in_use_kib(system):
+    """keel_heap_in_use_bytes from /metrics on the admin listener, in KiB (None if absent)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{system.admin}/metrics", timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("keel_heap_in_use_bytes "):
+                    return float(line.split()[1]) / 1024
+    except (urllib.error.URLError, OSError, ValueError):
+        pass
+    return None
+
+
+def slope_kib_per_minute(samples, column=1):
+    """Least-squares slope of (seconds, KiB, ...) samples (KiB in `column`), in KiB per minute."""
+    samples = [s for s in samples if s[column] is not None]
+    if len(samples) < 2:
+        return float("nan")
     xs = [s[0] for s in samples]
-    ys = [s[1] for s in samples]
+    ys = [s[column] for s in samples]
     mx, my = statistics.mean(xs), statistics.mean(ys)
     den = sum((x - mx) ** 2 for x in xs)
     return 60.0 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
@@ -111,7 +126,8 @@ def main():
             per_plugin.append((name, status, rss_kib(minimal) - before))
         minimal.stop()
 
-        # Soak: constant load, resident memory sampled every few seconds.
+        # Soak: constant load, resident memory and the allocator's heap in use sampled every few
+        # seconds.
         system.start()
         idle = rss_kib(system)
         samples = []
@@ -121,7 +137,7 @@ def main():
         interval = max(1.0, args.soak / 60)
         while load.poll() is None and time.time() - started < args.soak + 30:
             time.sleep(interval)
-            samples.append((time.time() - started, rss_kib(system)))
+            samples.append((time.time() - started, rss_kib(system), heap_in_use_kib(system)))
         soak_out = load.communicate(timeout=60)[0]
         system.stop()
     finally:
@@ -159,6 +175,15 @@ def main():
         second_half = samples[len(samples) // 2:]
         if len(second_half) >= 2:
             print(f"| soak slope, second half only | {slope_kib_per_minute(second_half):+.1f} KiB/min |")
+        # Resident memory also counts pages touched once (stacks, arenas, code); the heap in use
+        # is what a leak would grow.
+        heap = [s for s in steady_samples if s[2] is not None]
+        if len(heap) >= 2:
+            print(f"| heap in use (keel_heap_in_use_bytes) after warm-up | "
+                  f"{heap[0][2]:,.0f} -> {heap[-1][2]:,.0f} KiB |")
+            print(f"| heap in use slope after warm-up (least squares) | "
+                  f"{slope_kib_per_minute(steady_samples, 2):+.1f} KiB/min |")
+            print(f"| heap in use slope, second half only | {slope_kib_per_minute(second_half, 2):+.1f} KiB/min |")
 
 
 if __name__ == "__main__":

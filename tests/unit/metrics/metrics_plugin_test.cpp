@@ -9,6 +9,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <cstring>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -147,11 +149,38 @@ TEST(MetricsPlugin, ExposesProcessBuildAndPluginFamilies) {
     EXPECT_EQ(response.headers().get("Content-Type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
     for (const char* family : {"process_cpu_seconds_total", "process_resident_memory_bytes",
                                "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
-                               "process_start_time_seconds", "process_threads", "keel_build_info",
+                               "process_start_time_seconds", "process_threads", "keel_heap_in_use_bytes",
+                               "keel_heap_held_bytes", "keel_build_info",
                                "keel_plugin_info", "keel_plugin_loads_total"}) {
         EXPECT_NE(response.body().find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
     }
     EXPECT_EQ(harness.call("GET", "/metrics").status(), 404) << "not on the public listener by default";
+}
+
+// The gauge follows what the process allocates: 16 MiB more in use while a block is held.
+TEST(MetricsPlugin, HeapInUseFollowsAllocations) {
+    const auto inUse = [] {
+        for (const auto& family : collectProcessMetrics()) {
+            if (family.name == "keel_heap_in_use_bytes") return family.metric.at(0).gauge.value;
+        }
+        ADD_FAILURE() << "no keel_heap_in_use_bytes";
+        return 0.0;
+    };
+    const double before = inUse();
+    constexpr std::size_t kBlock = 16u << 20;
+    auto block = std::make_unique<char[]>(kBlock);
+    std::memset(block.get(), 1, kBlock);
+    asm volatile("" : : "r"(block.get()) : "memory");  // the allocation must not be optimised away
+    const double holding = inUse();
+    block.reset();
+    const double after = inUse();
+    EXPECT_GE(holding - before, static_cast<double>(kBlock));
+    EXPECT_LT(after, holding - static_cast<double>(kBlock) / 2);
+    for (const auto& family : collectProcessMetrics()) {
+        if (family.name == "keel_heap_held_bytes") {
+            EXPECT_GE(family.metric.at(0).gauge.value, after);
+        }
+    }
 }
 
 TEST(MetricsPlugin, RefusesBadBucketsNamingTheKey) {
