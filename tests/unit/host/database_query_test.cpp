@@ -180,6 +180,23 @@ TEST_P(DatabaseQueryTest, ThePoolKeepsAtMostMaxIdleConnections) {
     EXPECT_EQ(reused.size(), 2u);
 }
 
+// database.url's `host` parameter names a socket directory and wins over the URL's host: the
+// operations runbook recommends it when PostgreSQL runs on the same machine.
+TEST_P(DatabaseQueryTest, AHostParameterReachesPostgreSQLThroughItsUnixSocket) {
+    if (!postgres()) GTEST_SKIP() << "SQLite has no transport";
+    const char* socketDirectory = std::getenv("KEELTEST_PG_DIR");  // scripts/test's cluster listens there too
+    if (socketDirectory == nullptr) GTEST_SKIP() << "KEELTEST_PG_DIR is not set: run the tests with scripts/test";
+    const std::string transport = "SELECT CASE WHEN inet_client_addr() IS NULL THEN 'socket' ELSE 'tcp' END";
+    {
+        auto connection = pool_->acquire(std::chrono::seconds(5));
+        EXPECT_EQ(query(connection, transport).string(0, 0), "tcp");
+    }
+    DatabasePool overSocket("socket", settingsFor(url_ + "?host=" + socketDirectory), logger());
+    auto connection = overSocket.acquire(std::chrono::seconds(5));
+    EXPECT_EQ(query(connection, transport).string(0, 0), "socket");
+    EXPECT_EQ(query(connection, "SELECT count(*) FROM things").integer(0, 0), 0);
+}
+
 TEST_P(DatabaseQueryTest, ConnectionsOlderThanTheirLifetimeAreReplaced) {
     if (!postgres()) GTEST_SKIP() << "SQLite connections have no server identity to compare";
     DatabaseSettings settings = settingsFor(url_);
