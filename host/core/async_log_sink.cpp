@@ -2,9 +2,11 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -15,6 +17,8 @@ namespace {
 // How long a line may wait for the writer, and how many lines wake it early.
 constexpr std::chrono::milliseconds kWriteInterval{20};
 constexpr std::size_t kWakeAt = 256;
+// How much nicer the writer is than the rest of the process (higher yields more readily).
+constexpr int kWriterNiceOffset = 5;
 }  // namespace
 
 AsyncLogSink::AsyncLogSink(spdlog::sink_ptr target, std::size_t capacity)
@@ -64,6 +68,14 @@ void AsyncLogSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
 
 void AsyncLogSink::run() {
     pthread_setname_np(pthread_self(), "keel-log");  // for top -H and debuggers
+    // Behind the threads that serve requests: on a saturated machine the scheduler then lets
+    // this thread preempt an I/O thread less often (every connection of that thread would wait),
+    // while its share of the CPU (about a sixth of a core against two busy threads per core)
+    // stays well above what the lines cost. A refusal changes nothing but the latency.
+    const auto self = static_cast<id_t>(::gettid());
+    errno = 0;
+    const int nice = ::getpriority(PRIO_PROCESS, self);  // relative to the process's own (systemd Nice=)
+    if (errno == 0) ::setpriority(PRIO_PROCESS, self, std::min(19, nice + kWriterNiceOffset));
     Batch batch;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {

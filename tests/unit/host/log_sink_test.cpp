@@ -2,7 +2,11 @@
 // asynchronous sink in front of it (every line written, in order, by flush()).
 #include <gtest/gtest.h>
 #include <spdlog/pattern_formatter.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 
 #include <chrono>
 #include <climits>
@@ -148,6 +152,30 @@ TEST(AsyncLogSink, DropsAndCountsWhatDoesNotFitWhileTheTargetIsStuckAndKeepsTheR
     ASSERT_EQ(lines.size(), 1 + kCapacity);
     EXPECT_EQ(lines.front(), "first");
     for (std::size_t i = 0; i < kCapacity; ++i) EXPECT_EQ(lines[1 + i], "queued " + std::to_string(i));
+}
+
+// Records the nice value of the thread that writes.
+class NiceRecordingSink final : public spdlog::sinks::sink {
+public:
+    void log(const spdlog::details::log_msg&) override {
+        nice_.store(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())));
+    }
+    void flush() override {}
+    void set_pattern(const std::string&) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+    int nice() const { return nice_.load(); }
+
+private:
+    std::atomic<int> nice_{-100};
+};
+
+TEST(AsyncLogSink, WritesFromAThreadNicerThanTheOneThatStartedIt) {
+    const int ours = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    auto target = std::make_shared<NiceRecordingSink>();
+    AsyncLogSink async(target, 16);
+    async.log(message("a line"));
+    async.flush();
+    EXPECT_EQ(target->nice(), std::min(19, ours + 5)) << "the access log yields to the threads serving requests";
 }
 
 }  // namespace
