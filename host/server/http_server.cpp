@@ -624,6 +624,7 @@ private:
         auto job = [self = shared_from_this(), pending] {
             bool closeAfter = false;
             auto bytes = self->answer(*pending, closeAfter);
+            WorkerPool::currentJobAnswered();  // free for the client's next request from here
             self->respondFromWorker(std::move(bytes), closeAfter);
         };
         if (!shared_->workers->trySubmit(std::move(job))) {
@@ -930,12 +931,13 @@ void HttpServer::stopAccepting() {
 std::size_t HttpServer::openConnections() const { return shared_->connectionCount.load(); }
 
 bool HttpServer::idle() const {
-    return !shared_->workers || (shared_->workers->busy() == 0 && shared_->workers->queued() == 0);
+    // running(), not busy(): an answered job's last steps still run on its worker.
+    return !shared_->workers || (shared_->workers->running() == 0 && shared_->workers->queued() == 0);
 }
 
 HttpServer::WorkerActivity HttpServer::workerActivity() const {
     if (!shared_->workers) return {};
-    return {shared_->workers->busy(), shared_->workers->size(), shared_->workers->completed()};
+    return {shared_->workers->running(), shared_->workers->size(), shared_->workers->completed()};
 }
 
 std::vector<std::string> HttpServer::runningRequests() const {

@@ -6,6 +6,12 @@
 
 namespace keel::host {
 
+namespace {
+// The pool whose job runs on this thread, and whether that job has answered.
+thread_local WorkerPool* currentPool = nullptr;
+thread_local bool currentAnswered = false;
+}  // namespace
+
 void IdlePollPolicy::recordJob(std::chrono::nanoseconds duration) {
     // Racing updates may lose one sample; the average stays an average of recent jobs.
     const std::int64_t average = averageNanos_.load(std::memory_order_relaxed);
@@ -58,9 +64,21 @@ void WorkerPool::join() {
     }
 }
 
+void WorkerPool::currentJobAnswered() {
+    if (currentPool == nullptr || currentAnswered) return;
+    currentAnswered = true;
+    std::lock_guard<std::mutex> lock(currentPool->mutex_);
+    --currentPool->busy_;
+}
+
 std::size_t WorkerPool::busy() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return busy_;
+}
+
+std::size_t WorkerPool::running() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return running_;
 }
 
 std::size_t WorkerPool::queued() const {
@@ -87,14 +105,19 @@ void WorkerPool::run() {
         queue_.pop_front();
         waiting_.store(queue_.size(), std::memory_order_release);
         ++busy_;
+        ++running_;
         lock.unlock();
         const auto started = std::chrono::steady_clock::now();
+        currentPool = this;
+        currentAnswered = false;
         job();  // jobs catch their own exceptions: a job is the whole request pipeline
         job = nullptr;
+        currentPool = nullptr;
         idlePoll_.recordJob(std::chrono::steady_clock::now() - started);
         completed_.fetch_add(1, std::memory_order_relaxed);
         lock.lock();
-        --busy_;
+        if (!currentAnswered) --busy_;
+        --running_;
     }
 }
 

@@ -55,7 +55,16 @@ public:
     // Waits for the workers to exit (after stop()); only safe when no job can block forever.
     void join();
 
+    // Called by a running job once its answer is complete, just before it is written: from then
+    // on its worker counts as free for admission, so a request its client sends the moment the
+    // answer arrives is queued for that worker rather than refused while the worker runs the
+    // job's last few microseconds. No effect outside a job of a pool, or called twice.
+    static void currentJobAnswered();
+
+    // Jobs running that have not answered yet (what admission counts as taken workers).
     std::size_t busy() const;
+    // Jobs whose code is still on a worker, answered or not (what shutdown waits for).
+    std::size_t running() const;
     std::size_t queued() const;
     // Jobs finished since the pool started.
     std::uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
@@ -69,7 +78,8 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> queue_;
-    std::size_t busy_ = 0;
+    std::size_t busy_ = 0;     // running jobs that have not answered
+    std::size_t running_ = 0;  // running jobs
     std::atomic<std::size_t> waiting_{0};  // queue_.size(), readable without the mutex
     std::atomic<int> spinning_{0};
     std::atomic<std::uint64_t> completed_{0};

@@ -16,8 +16,11 @@ using namespace std::chrono_literals;
 // Jobs that hold their worker until released, and report how many are running.
 class HeldJobs {
 public:
-    std::function<void()> job() {
-        return [this] {
+    // `answerFirst`: the job declares its answer complete before it waits (as a request's job
+    // does before it writes the answer).
+    std::function<void()> job(bool answerFirst = false) {
+        return [this, answerFirst] {
+            if (answerFirst) WorkerPool::currentJobAnswered();
             std::unique_lock<std::mutex> lock(mutex_);
             ++running_;
             changed_.notify_all();
@@ -96,6 +99,40 @@ TEST(WorkerPool, StopRunsQueuedJobsThenRefuses) {
     jobs.release(true);
     pool.join();
     EXPECT_EQ(pool.completed(), 3u);
+}
+
+// A request's client may send its next request the moment the answer arrives, while the worker
+// still runs the job's last steps: that request is queued for the worker, not refused, and
+// shutdown still sees the job running.
+TEST(WorkerPool, AnAnsweredJobsWorkerCountsAsFreeForAdmissionButStillRuns) {
+    HeldJobs jobs;
+    WorkerPool pool("test", 1, 0);  // one worker, no queue beyond free workers
+    ReleaseOnExit releaser{jobs};
+    ASSERT_TRUE(pool.trySubmit(jobs.job(true)));
+    ASSERT_TRUE(jobs.waitRunning(1));
+    EXPECT_EQ(pool.busy(), 0u);
+    EXPECT_EQ(pool.running(), 1u);
+    EXPECT_TRUE(pool.trySubmit(jobs.job())) << "the answered job's worker takes it next";
+    EXPECT_FALSE(pool.trySubmit(jobs.job())) << "but only that one";
+    jobs.release(true);
+    ASSERT_TRUE(jobs.waitFinished(2));
+    pool.stop();
+    pool.join();
+    EXPECT_EQ(pool.running(), 0u);
+    EXPECT_EQ(pool.busy(), 0u);
+}
+
+TEST(WorkerPool, WithoutAnAnswerAJobHoldsItsWorkerUntilItEnds) {
+    HeldJobs jobs;
+    WorkerPool pool("test", 1, 0);
+    ReleaseOnExit releaser{jobs};
+    ASSERT_TRUE(pool.trySubmit(jobs.job()));
+    ASSERT_TRUE(jobs.waitRunning(1));
+    EXPECT_EQ(pool.busy(), 1u);
+    EXPECT_EQ(pool.running(), 1u);
+    EXPECT_FALSE(pool.trySubmit(jobs.job()));
+    WorkerPool::currentJobAnswered();  // not on a worker: no effect
+    EXPECT_EQ(pool.busy(), 1u);
 }
 
 // Durations are handed in: the policy reads no clock of its own.
