@@ -184,6 +184,9 @@ def main():
             print(f"| heap in use slope after warm-up (least squares) | "
                   f"{slope_kib_per_minute(steady_samples, 2):+.1f} KiB/min |")
             print(f"| heap in use slope, second half only | {slope_kib_per_minute(second_half, 2):+.1f} KiB/min |")
+            print("\nThe heap in use counts the chunks glibc keeps in each thread's cache (tcache) as in use: it "
+                  "rises while the caches of the I/O threads and workers fill, then levels off. With those caches "
+                  "off (`GLIBC_TUNABLES=glibc.malloc.tcache_count=0`) it stays level; see benchmarks-method.md.")
 
 
 if __name__ == "__main__":
