@@ -74,15 +74,28 @@ TEST(WorkerPool, JobsSubmittedTogetherRunTogether) {
     }
 }
 
-TEST(WorkerPool, RefusesBeyondFreeWorkersAndQueue) {
+// A pool of one worker, running a held job that has answered or not, as the admission tests
+// start.
+struct OneBusyWorker {
+    OneBusyWorker(std::size_t maxQueued, bool answered) : pool("test", 1, maxQueued) {
+        EXPECT_TRUE(pool.trySubmit(jobs.job(answered)));
+        EXPECT_TRUE(jobs.waitRunning(1));
+    }
     HeldJobs jobs;
-    WorkerPool pool("test", 1, 1);
-    ReleaseOnExit releaser{jobs};
-    ASSERT_TRUE(pool.trySubmit(jobs.job()));
-    ASSERT_TRUE(jobs.waitRunning(1));
+    WorkerPool pool;
+    ReleaseOnExit releaser{jobs};  // last: releases the jobs before the pool joins its worker
+};
+
+TEST(WorkerPool, RefusesBeyondFreeWorkersAndQueue) {
+    OneBusyWorker busy(1, false);
+    HeldJobs& jobs = busy.jobs;
+    WorkerPool& pool = busy.pool;
     EXPECT_TRUE(pool.trySubmit(jobs.job()));   // waits in the queue
     EXPECT_FALSE(pool.trySubmit(jobs.job()));  // the queue is full
     EXPECT_EQ(pool.queued(), 1u);
+    EXPECT_EQ(pool.busy(), 1u);  // a job that has not answered holds its worker
+    EXPECT_EQ(pool.running(), 1u);
+    WorkerPool::currentJobAnswered();  // not on a worker: no effect
     EXPECT_EQ(pool.busy(), 1u);
     jobs.release(true);
     EXPECT_TRUE(jobs.waitFinished(2));
@@ -105,11 +118,9 @@ TEST(WorkerPool, StopRunsQueuedJobsThenRefuses) {
 // still runs the job's last steps: that request is queued for the worker, not refused, and
 // shutdown still sees the job running.
 TEST(WorkerPool, AnAnsweredJobsWorkerCountsAsFreeForAdmissionButStillRuns) {
-    HeldJobs jobs;
-    WorkerPool pool("test", 1, 0);  // one worker, no queue beyond free workers
-    ReleaseOnExit releaser{jobs};
-    ASSERT_TRUE(pool.trySubmit(jobs.job(true)));
-    ASSERT_TRUE(jobs.waitRunning(1));
+    OneBusyWorker busy(0, true);  // no queue beyond free workers
+    HeldJobs& jobs = busy.jobs;
+    WorkerPool& pool = busy.pool;
     EXPECT_EQ(pool.busy(), 0u);
     EXPECT_EQ(pool.running(), 1u);
     EXPECT_TRUE(pool.trySubmit(jobs.job())) << "the answered job's worker takes it next";
@@ -120,19 +131,6 @@ TEST(WorkerPool, AnAnsweredJobsWorkerCountsAsFreeForAdmissionButStillRuns) {
     pool.join();
     EXPECT_EQ(pool.running(), 0u);
     EXPECT_EQ(pool.busy(), 0u);
-}
-
-TEST(WorkerPool, WithoutAnAnswerAJobHoldsItsWorkerUntilItEnds) {
-    HeldJobs jobs;
-    WorkerPool pool("test", 1, 0);
-    ReleaseOnExit releaser{jobs};
-    ASSERT_TRUE(pool.trySubmit(jobs.job()));
-    ASSERT_TRUE(jobs.waitRunning(1));
-    EXPECT_EQ(pool.busy(), 1u);
-    EXPECT_EQ(pool.running(), 1u);
-    EXPECT_FALSE(pool.trySubmit(jobs.job()));
-    WorkerPool::currentJobAnswered();  // not on a worker: no effect
-    EXPECT_EQ(pool.busy(), 1u);
 }
 
 // Durations are handed in: the policy reads no clock of its own.
