@@ -282,19 +282,22 @@ void DatabasePool::giveBack(IdleSession session) {
     } catch (const Poco::Exception&) {
         reusable = false;
     }
-    std::vector<IdleSession> closing;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        --borrowed_;
-        if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
-            idle_.push_back(std::move(session));
-        } else {
-            closing.push_back(std::move(session));
-        }
-        publishCountsLocked();
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
+        idle_.push_back(std::move(session));
+    } else {
+        // Closed while its slot is still counted: another request opening a connection in its
+        // place must not put one more than database.max_conns on the server, even for a moment.
+        lock.unlock();
+        std::vector<IdleSession> closing;
+        closing.push_back(std::move(session));
+        closeAll(closing);
+        lock.lock();
     }
+    --borrowed_;
+    publishCountsLocked();
+    lock.unlock();
     freed_.notify_one();
-    closeAll(closing);
 }
 
 PooledConnection DatabasePool::openDedicated() {

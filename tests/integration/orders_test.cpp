@@ -468,7 +468,11 @@ TEST_P(OrdersTest, ThePoolVariablesShowInPgStatActivityUnderLoad) {
     // requests seldom hold connections at the same moment; the upper bound below still holds.
     EXPECT_GE(most, 2) << "six clients should keep more than one connection busy";
 #endif
-    EXPECT_LE(most, 3) << "more connections than DATABASE_MAX_CONNS=3";
+    // The orders plugin's maintenance lease holds an advisory lock on a connection of its own,
+    // outside the pool and its max_conns, once its task has run; once taken it is kept.
+    const int lease = std::stoi(psql(databaseUrl_, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                                                   "granted AND pid <> pg_backend_pid()"));
+    EXPECT_LE(most, 3 + lease) << "more connections than DATABASE_MAX_CONNS=3 (and " << lease << " lease)";
     // Idle now: surplus idle connections were closed as they came back (background tasks may
     // still borrow one for a moment).
     EXPECT_TRUE(eventually([&] { return std::stoi(psql(databaseUrl_, "SELECT COUNT(*) " + backends)) <= 1; }))
