@@ -37,7 +37,8 @@ bool WorkerPool::trySubmit(std::function<void()> job) {
     std::size_t queued = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ || queue_.size() >= maxQueued_ + (threads_.size() - std::min(busy_, threads_.size()))) {
+        const std::size_t busy = running_ - answered_.load(std::memory_order_acquire);
+        if (stopping_ || queue_.size() >= maxQueued_ + (threads_.size() - std::min(busy, threads_.size()))) {
             return false;
         }
         queue_.push_back(std::move(job));
@@ -67,13 +68,12 @@ void WorkerPool::join() {
 void WorkerPool::currentJobAnswered() {
     if (currentPool == nullptr || currentAnswered) return;
     currentAnswered = true;
-    std::lock_guard<std::mutex> lock(currentPool->mutex_);
-    --currentPool->busy_;
+    currentPool->answered_.fetch_add(1, std::memory_order_release);
 }
 
 std::size_t WorkerPool::busy() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return busy_;
+    return running_ - answered_.load(std::memory_order_acquire);
 }
 
 std::size_t WorkerPool::running() const {
@@ -104,7 +104,6 @@ void WorkerPool::run() {
         auto job = std::move(queue_.front());
         queue_.pop_front();
         waiting_.store(queue_.size(), std::memory_order_release);
-        ++busy_;
         ++running_;
         lock.unlock();
         const auto started = std::chrono::steady_clock::now();
@@ -116,7 +115,7 @@ void WorkerPool::run() {
         idlePoll_.recordJob(std::chrono::steady_clock::now() - started);
         completed_.fetch_add(1, std::memory_order_relaxed);
         lock.lock();
-        if (!currentAnswered) --busy_;
+        if (currentAnswered) answered_.fetch_sub(1, std::memory_order_relaxed);
         --running_;
     }
 }

@@ -78,8 +78,10 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> queue_;
-    std::size_t busy_ = 0;     // running jobs that have not answered
-    std::size_t running_ = 0;  // running jobs
+    std::size_t running_ = 0;  // jobs on a worker; busy() is this minus answered_
+    // Running jobs that have answered: counted by the job's own thread without the mutex (one
+    // atomic add per request), uncounted under it together with running_, so never above it.
+    std::atomic<std::size_t> answered_{0};
     std::atomic<std::size_t> waiting_{0};  // queue_.size(), readable without the mutex
     std::atomic<int> spinning_{0};
     std::atomic<std::uint64_t> completed_{0};
