@@ -29,6 +29,8 @@ def main():
     parser.add_argument("--plugins", required=True, help="its plugin directory")
     parser.add_argument("--poco-keel", help="keel binary of the Poco front door (optional)")
     parser.add_argument("--poco-plugins", help="its plugin directory")
+    parser.add_argument("--poco-config", help="its own etc/keel.ini (default: --config); the current file may "
+                                              "hold settings that version rejects")
     parser.add_argument("--bare-poco", required=True, help="bench/baseline/bare_poco_server binary")
     parser.add_argument("--config", required=True, help="etc/keel.ini")
     parser.add_argument("--rounds", type=int, default=3)
@@ -42,12 +44,12 @@ def main():
     work = tempfile.mkdtemp(prefix="keel-bench-")
     systems = []
 
-    def keel_system(name, binary, plugins, extra=()):
+    def keel_system(name, binary, plugins, extra=(), config=None):
         port, admin = free_port(), free_port()
         defines = [f"server.port={port}", f"admin.port={admin}", "server.host=127.0.0.1", f"plugins.dir={plugins}",
                    f"database.url=sqlite:{work}/{name.replace(' ', '_').replace('(', '').replace(')', '')}.db",
                    "server.max_keep_alive_requests=0", *extra]
-        return System(name, [binary, "--config", args.config] + [a for d in defines for a in ("--define", d)], port)
+        return System(name, [binary, "--config", config or args.config] + [a for d in defines for a in ("--define", d)], port)
 
     # The default middleware stack, with the rate limiter switched on far above the offered load
     # so that its cost is counted too.
@@ -59,7 +61,7 @@ def main():
     systems.append(keel_system(EMPTY, args.keel, args.plugins,
                                ["plugins.list=hello", "plugins.required=", "log.level=warn", "tracing.sample_rate=0"]))
     if args.poco_keel:
-        systems.append(keel_system("keel (Poco)", args.poco_keel, args.poco_plugins))
+        systems.append(keel_system("keel (Poco)", args.poco_keel, args.poco_plugins, config=args.poco_config))
     poco_port = free_port()
     systems.append(System("bare Poco", [args.bare_poco, str(poco_port), "256"], poco_port))
     nginx_port = free_port()
