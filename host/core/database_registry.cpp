@@ -153,13 +153,25 @@ bool DatabasePool::expired(const IdleSession& idle, std::chrono::steady_clock::t
     return now - idle.created >= settings_.connectionLifetime || now - idle.returned >= settings_.idleTimeout;
 }
 
+void DatabasePool::closeAged(std::vector<IdleSession>& aged) {
+    if (aged.empty()) return;
+    const int count = static_cast<int>(aged.size());
+    closeAll(aged);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        closing_ -= count;
+    }
+    freed_.notify_all();  // as many places as connections closed
+}
+
 PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
     std::optional<IdleSession> reused;
     std::vector<IdleSession> aged;
     {
         std::unique_lock<std::mutex> lock(mutex_);
         const auto waitStart = std::chrono::steady_clock::now();
-        const bool slot = freed_.wait_for(lock, wait, [this] { return borrowed_ < settings_.maxConnections; });
+        const bool slot =
+            freed_.wait_for(lock, wait, [this] { return borrowed_ + closing_ < settings_.maxConnections; });
         if (metrics_.wait != nullptr) {
             metrics_.wait->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count());
         }
@@ -181,6 +193,7 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
                 ++it;
             }
         }
+        closing_ += static_cast<int>(aged.size());
         if (!idle_.empty()) {  // the most recently returned: its server process is warm
             reused = std::move(idle_.back());
             idle_.pop_back();
@@ -192,12 +205,12 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
             publishCountsLocked();
             lock.unlock();
             freed_.notify_one();
-            closeAll(aged);
+            closeAged(aged);
             throw DatabaseUnavailable("database " + name_ + " is unavailable (the last connection attempt failed; "
                                       "retrying with backoff)");
         }
     }
-    closeAll(aged);
+    closeAged(aged);
     try {
         IdleSession lent = reused ? std::move(*reused) : openTracked();
         auto release = [this, session = lent.session, created = lent.created]() mutable {

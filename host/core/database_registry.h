@@ -89,6 +89,8 @@ private:
     bool expired(const IdleSession& idle, std::chrono::steady_clock::time_point now) const;
     void publishCountsLocked();
     static void closeAll(std::vector<IdleSession>& sessions);
+    // Closes idle sessions acquire() found too old, counted in closing_ until they are gone.
+    void closeAged(std::vector<IdleSession>& aged);
 
     const std::string name_;
     const DatabaseSettings settings_;
@@ -98,6 +100,9 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable freed_;
     int borrowed_ = 0;
+    // Aged idle connections being closed outside the mutex: still open on the server, so they
+    // hold their places under max_conns until closed (an idle list of several can age at once).
+    int closing_ = 0;
     std::vector<IdleSession> idle_;  // most recently returned last
     std::chrono::steady_clock::time_point reconnectAt_{};  // no new connection attempt before
     std::chrono::milliseconds reconnectBackoff_{0};
