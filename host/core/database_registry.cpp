@@ -153,15 +153,15 @@ bool DatabasePool::expired(const IdleSession& idle, std::chrono::steady_clock::t
     return now - idle.created >= settings_.connectionLifetime || now - idle.returned >= settings_.idleTimeout;
 }
 
-void DatabasePool::closeAged(std::vector<IdleSession>& aged) {
-    if (aged.empty()) return;
-    const int count = static_cast<int>(aged.size());
-    closeAll(aged);
+void DatabasePool::closeRetiring(std::vector<IdleSession>& sessions) {
+    if (sessions.empty()) return;
+    const int count = static_cast<int>(sessions.size());
+    closeAll(sessions);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         closing_ -= count;
     }
-    freed_.notify_all();  // as many places as connections closed
+    for (int place = 0; place < count; ++place) freed_.notify_one();
 }
 
 PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
@@ -205,12 +205,12 @@ PooledConnection DatabasePool::acquire(std::chrono::milliseconds wait) {
             publishCountsLocked();
             lock.unlock();
             freed_.notify_one();
-            closeAged(aged);
+            closeRetiring(aged);
             throw DatabaseUnavailable("database " + name_ + " is unavailable (the last connection attempt failed; "
                                       "retrying with backoff)");
         }
     }
-    closeAged(aged);
+    closeRetiring(aged);
     try {
         IdleSession lent = reused ? std::move(*reused) : openTracked();
         auto release = [this, session = lent.session, created = lent.created]() mutable {
@@ -295,22 +295,23 @@ void DatabasePool::giveBack(IdleSession session) {
     } catch (const Poco::Exception&) {
         reusable = false;
     }
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
-        idle_.push_back(std::move(session));
-    } else {
-        // Closed while its slot is still counted: another request opening a connection in its
-        // place must not put one more than database.max_conns on the server, even for a moment.
-        lock.unlock();
-        std::vector<IdleSession> closing;
-        closing.push_back(std::move(session));
-        closeAll(closing);
-        lock.lock();
+    std::vector<IdleSession> closing;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --borrowed_;
+        if (reusable && static_cast<int>(idle_.size()) < settings_.maxIdle) {
+            idle_.push_back(std::move(session));
+        } else {
+            closing.push_back(std::move(session));
+            ++closing_;
+        }
+        publishCountsLocked();
     }
-    --borrowed_;
-    publishCountsLocked();
-    lock.unlock();
-    freed_.notify_one();
+    if (closing.empty()) {
+        freed_.notify_one();
+    } else {
+        closeRetiring(closing);  // frees its place once closed
+    }
 }
 
 PooledConnection DatabasePool::openDedicated() {

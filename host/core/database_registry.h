@@ -89,8 +89,9 @@ private:
     bool expired(const IdleSession& idle, std::chrono::steady_clock::time_point now) const;
     void publishCountsLocked();
     static void closeAll(std::vector<IdleSession>& sessions);
-    // Closes idle sessions acquire() found too old, counted in closing_ until they are gone.
-    void closeAged(std::vector<IdleSession>& aged);
+    // Closes, outside the mutex, sessions the caller counted in closing_ under it, then frees
+    // their places.
+    void closeRetiring(std::vector<IdleSession>& sessions);
 
     const std::string name_;
     const DatabaseSettings settings_;
@@ -100,8 +101,8 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable freed_;
     int borrowed_ = 0;
-    // Aged idle connections being closed outside the mutex: still open on the server, so they
-    // hold their places under max_conns until closed (an idle list of several can age at once).
+    // Connections being closed outside the mutex (surplus or broken on return, aged when found
+    // idle): still open on the server, so they keep their places under max_conns until closed.
     int closing_ = 0;
     std::vector<IdleSession> idle_;  // most recently returned last
     std::chrono::steady_clock::time_point reconnectAt_{};  // no new connection attempt before
