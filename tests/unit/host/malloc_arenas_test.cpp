@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -42,22 +47,56 @@ int arenas() {
     return count;
 }
 
-TEST(MallocArenas, AProcessKeepsToTheLimitWhileManyThreadsAllocate) {
-    if (std::getenv("MALLOC_ARENA_MAX") != nullptr) GTEST_SKIP() << "MALLOC_ARENA_MAX is set for this run";
-    limitMallocArenas();  // this test binary has no other thread yet
-    const int limit = *mallocArenaLimit(nullptr, std::thread::hardware_concurrency());
-    // Without the limit, 32 threads allocating at once make glibc add arenas up to 8 per core.
+// `count` threads allocating at once, none exiting before all have allocated (an exited thread's
+// arena is reused by the next): without a limit glibc gives each of them an arena of its own, up
+// to 8 per core.
+void allocateFromManyThreads(int count) {
+    std::atomic<int> started{0};
     std::vector<std::thread> threads;
-    for (int t = 0; t < 32; ++t) {
-        threads.emplace_back([] {
+    for (int t = 0; t < count; ++t) {
+        threads.emplace_back([&started, count] {
             for (int i = 0; i < 20000; ++i) {
                 auto block = std::make_unique<char[]>(static_cast<std::size_t>(64 + i % 512));
                 block[0] = 1;
                 asm volatile("" : : "r"(block.get()) : "memory");
+                if (i == 0) started.fetch_add(1);
             }
+            // Bounded: a thread that could not start must not hold the others forever.
+            const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (started.load() < count && std::chrono::steady_clock::now() < giveUp) std::this_thread::yield();
         });
     }
     for (auto& thread : threads) thread.join();
+}
+
+TEST(MallocArenas, AProcessKeepsToTheLimitWhileManyThreadsAllocate) {
+    if (std::getenv("MALLOC_ARENA_MAX") != nullptr) GTEST_SKIP() << "MALLOC_ARENA_MAX is set for this run";
+    const int limit = *mallocArenaLimit(nullptr, std::thread::hardware_concurrency());
+    const int threads = std::max(32, 4 * limit);
+    // The same load in a child without the limit must make more arenas than the limit allows,
+    // or this test could not tell a limit applied from one that is not. Forked before this
+    // process starts any thread or applies the limit.
+    int pipeFds[2];
+    ASSERT_EQ(::pipe(pipeFds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        allocateFromManyThreads(threads);
+        const int made = arenas();
+        const bool written = ::write(pipeFds[1], &made, sizeof made) == static_cast<ssize_t>(sizeof made);
+        ::_exit(written ? 0 : 1);
+    }
+    ::close(pipeFds[1]);
+    int unlimited = 0;
+    const bool read = ::read(pipeFds[0], &unlimited, sizeof unlimited) == static_cast<ssize_t>(sizeof unlimited);
+    ::close(pipeFds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(read && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child without the limit failed";
+    EXPECT_GT(unlimited, limit) << "without the limit the same threads made only " << unlimited << " arenas";
+
+    limitMallocArenas();  // this test binary has no other thread yet
+    allocateFromManyThreads(threads);
     EXPECT_GE(arenas(), 1);
     EXPECT_LE(arenas(), limit);
 }
