@@ -88,11 +88,11 @@ TEST(MallocArenas, AProcessKeepsToTheLimitWhileManyThreadsAllocate) {
     }
     ::close(pipeFds[1]);
     int unlimited = 0;
-    const bool read = ::read(pipeFds[0], &unlimited, sizeof unlimited) == static_cast<ssize_t>(sizeof unlimited);
+    const bool received = ::read(pipeFds[0], &unlimited, sizeof unlimited) == static_cast<ssize_t>(sizeof unlimited);
     ::close(pipeFds[0]);
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(read && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child without the limit failed";
+    ASSERT_TRUE(received && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child without the limit failed";
     EXPECT_GT(unlimited, limit) << "without the limit the same threads made only " << unlimited << " arenas";
 
     limitMallocArenas();  // this test binary has no other thread yet
