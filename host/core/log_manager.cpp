@@ -22,10 +22,7 @@ void append(spdlog::memory_buf_t& out, std::string_view text) { out.append(text.
 // Appends `text` as logEscaped() would write it. Nearly every line is printable ASCII throughout
 // (the access log's always): that is copied as it is, without a temporary string.
 void appendEscaped(spdlog::memory_buf_t& out, std::string_view text) {
-    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
-    });
-    if (plain) {
+    if (std::all_of(text.begin(), text.end(), isPrintableAscii)) {
         append(out, text);
     } else {
         append(out, logEscaped(text));

@@ -98,10 +98,7 @@ std::string logEscaped(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
         // Runs of printable ASCII, nearly every byte of a log line, are copied in one step.
         std::size_t plain = i;
-        while (plain < text.size() && static_cast<unsigned char>(text[plain]) >= 0x20 &&
-               static_cast<unsigned char>(text[plain]) < 0x7f) {
-            ++plain;
-        }
+        while (plain < text.size() && isPrintableAscii(text[plain])) ++plain;
         if (plain > i) {
             out.append(text.substr(i, plain - i));
             i = plain;

@@ -20,5 +20,9 @@ KEEL_SDK_API void appendJsonString(std::string& out, std::string_view text);
 // One line of a text log: control characters as \xNN (no terminal escape sequence, no forged
 // second line).
 KEEL_SDK_API std::string logEscaped(std::string_view text);
+// A byte logEscaped() copies as it is without looking further: printable ASCII.
+constexpr bool isPrintableAscii(char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+}
 
 }  // namespace keel

@@ -116,6 +116,9 @@ TEST(LogEscaping, ControlCharactersAndInvalidUtf8CannotForgeLines) {
     EXPECT_EQ(logEscaped("\ta b~\r"), "\\x09a b~\\x0d");
     EXPECT_EQ(logEscaped("route=/hello/{name} status=200"), "route=/hello/{name} status=200");
     EXPECT_EQ(logEscaped(""), "");
+    // What the log formatter copies without calling logEscaped() at all.
+    EXPECT_TRUE(isPrintableAscii(' ') && isPrintableAscii('~'));
+    EXPECT_FALSE(isPrintableAscii('\x1f') || isPrintableAscii('\x7f') || isPrintableAscii('\xc3'));
     EXPECT_EQ(jsonEscaped("a\"b\x01\xff"), "a\\\"b\\u0001\xEF\xBF\xBD");
 }
 
