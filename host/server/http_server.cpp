@@ -52,6 +52,7 @@ struct FrontDoorObserver::State {
     std::shared_ptr<spdlog::logger> access;
     std::map<std::string, std::map<RejectReason, prometheus::Counter*>> rejected;
     std::map<std::string, prometheus::Gauge*> open;
+    std::map<std::string, prometheus::Histogram*> queueWait;
 };
 
 FrontDoorObserver::FrontDoorObserver(Metrics& hostMetrics, LogManager& logs, const std::vector<std::string>& listeners)
@@ -60,6 +61,9 @@ FrontDoorObserver::FrontDoorObserver(Metrics& hostMetrics, LogManager& logs, con
         "keel_http_rejected_total",
         "Requests refused or abandoned by a listener before they reached the pipeline, by reason.");
     auto& open = hostMetrics.gauge("keel_http_open_connections", "Connections open on a listener.");
+    auto& queueWait = hostMetrics.histogram(
+        "keel_http_queue_wait_seconds",
+        "Time a complete request waited in a listener's queue for a worker, before its pipeline ran.");
     // Every child exists from the start: a reason that never happened reads 0, and no lookup
     // happens on the I/O threads.
     for (const auto& listener : listeners) {
@@ -67,6 +71,10 @@ FrontDoorObserver::FrontDoorObserver(Metrics& hostMetrics, LogManager& logs, con
             state_->rejected[listener][reason] = &rejected.Add({{"listener", listener}, {"reason", rejectReasonLabel(reason)}});
         }
         state_->open[listener] = &open.Add({{"listener", listener}});
+        // From well under a millisecond (a worker was free) to the seconds a full queue means.
+        state_->queueWait[listener] = &queueWait.Add(
+            {{"listener", listener}},
+            prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5});
     }
 }
 
@@ -107,6 +115,11 @@ void FrontDoorObserver::connectionOpened(const std::string& listener) const {
 void FrontDoorObserver::connectionClosed(const std::string& listener) const {
     const auto found = state_->open.find(listener);
     if (found != state_->open.end()) found->second->Decrement();
+}
+
+void FrontDoorObserver::queueWaited(const std::string& listener, Clock::duration waited) const {
+    const auto found = state_->queueWait.find(listener);
+    if (found != state_->queueWait.end()) found->second->Observe(std::chrono::duration<double>(waited).count());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -621,7 +634,8 @@ private:
             auto bytes = answer(*pending, closeAfter);
             return respondOnStrand(std::move(bytes), closeAfter);
         }
-        auto job = [self = shared_from_this(), pending] {
+        auto job = [self = shared_from_this(), pending, queuedAt = Clock::now()] {
+            self->shared_->observer.queueWaited(self->shared_->options.name, Clock::now() - queuedAt);
             bool closeAfter = false;
             auto bytes = self->answer(*pending, closeAfter);
             WorkerPool::currentJobAnswered();  // free for the client's next request from here

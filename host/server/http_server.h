@@ -69,8 +69,9 @@ private:
     bool stopped_ = false;
 };
 
-// What every listener reports about requests that never reached the pipeline: the
-// keel_http_rejected_total counter, the open-connections gauge and an access-log line.
+// What every listener reports about requests that never reached the pipeline (the
+// keel_http_rejected_total counter and an access-log line), its open connections, and the time
+// requests wait for a worker.
 class FrontDoorObserver {
 public:
     FrontDoorObserver(Metrics& hostMetrics, LogManager& logs, const std::vector<std::string>& listeners);
@@ -79,6 +80,9 @@ public:
                   const std::string& remote, std::chrono::steady_clock::duration elapsed) const;
     void connectionOpened(const std::string& listener) const;
     void connectionClosed(const std::string& listener) const;
+    // keel_http_queue_wait_seconds: how long a complete request waited for a worker of
+    // `listener` (requests that run on the I/O thread never wait and are not observed).
+    void queueWaited(const std::string& listener, std::chrono::steady_clock::duration waited) const;
 
 private:
     struct State;

@@ -444,6 +444,44 @@ TEST(FrontDoorLimits, AFullWorkerQueueAnswers503WithRetryAfter) {
     EXPECT_EQ(statusOf(running.readUntil("slow", 1, seconds(10))), 200);
 }
 
+// The value of the sample `series` (name and labels, as printed) in a /metrics text; -1 if absent.
+double sampleOf(const std::string& metrics, const std::string& series) {
+    const auto at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
+}
+
+TEST(FrontDoorLimits, TheTimeARequestWaitsForAWorkerIsMeasured) {
+    KeelProcess keel(withPlugins("health, metrics", {"--define", "server.max_threads=1"}));
+    ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
+    const auto sample = [&](const std::string& series) {
+        return sampleOf(httpRequest(keel.adminPort(), "GET", "/metrics").body, "keel_http_queue_wait_seconds_" + series);
+    };
+    const std::string count = R"(count{listener="public"})";
+    const std::string sum = R"(sum{listener="public"})";
+    const std::string fast = R"(bucket{listener="public",le="0.1"})";
+    const double countBefore = sample(count);
+    const double sumBefore = sample(sum);
+    const double fastBefore = sample(fast);
+    ASSERT_GE(countBefore, 0) << "no keel_http_queue_wait_seconds for the public listener";
+    // The one worker sleeps 800 ms; the request behind it waits in the queue meanwhile.
+    RawConnection running(keel.publicPort());
+    running.send("GET /probe/slow?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(waitUntilInFlight(keel, 1));
+    const auto queuedAt = std::chrono::steady_clock::now();
+    RawConnection queued(keel.publicPort());
+    queued.send("GET /probe/slow?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(statusOf(queued.readUntil("slow", 1, seconds(10))), 200);
+    const double clientWaited = std::chrono::duration<double>(std::chrono::steady_clock::now() - queuedAt).count();
+    EXPECT_EQ(statusOf(running.readUntil("slow", 1, seconds(10))), 200);
+    // The first found the worker free, the second waited for the rest of its 800 ms: never more
+    // than its client saw, and in no bucket up to 0.1 s.
+    EXPECT_EQ(sample(count) - countBefore, 2);
+    const double waited = sample(sum) - sumBefore;
+    EXPECT_GT(waited, 0.2);
+    EXPECT_LT(waited, clientWaited + 0.05);
+    EXPECT_EQ(sample(fast) - fastBefore, 1);
+}
+
 // Takes the one worker and the one queue slot of a Keel started with server.max_threads=1 and
 // server.max_queued=1; the two connections answer once their 6 s are up (ample for the checks
 // that follow on a loaded machine).
