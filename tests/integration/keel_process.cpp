@@ -47,7 +47,43 @@ HttpResult httpRequest(int port, const std::string& method, const std::string& t
     return result;
 }
 
+namespace {
+
+// The kernel's range for the source ports of outgoing connections.
+std::pair<int, int> ephemeralPorts() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int low = 0, high = 0;
+    if (range >> low >> high && low > 0 && high >= low) return {low, high};
+    return {32768, 60999};
+}
+
+bool canListenOn(int port) {
+    try {
+        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+        return true;
+    } catch (const Poco::Exception&) {
+        return false;
+    }
+}
+
+}  // namespace
+
 int freePort() {
+    // Chosen below the ephemeral range: a port from port 0 comes from that range, so between
+    // this probe and Keel's bind it could become the source port of any outgoing connection
+    // (tests running beside this one open thousands), and Keel would fail with "Address
+    // already in use". Each process walks from its own starting point, so two test processes
+    // rarely probe the same ports.
+    constexpr int kLowest = 10000;
+    const int highest = ephemeralPorts().first - 1;
+    if (highest - kLowest >= 1000) {
+        static std::atomic<unsigned> next{static_cast<unsigned>(::getpid()) * 7919u};
+        const auto span = static_cast<unsigned>(highest - kLowest + 1);
+        for (int attempt = 0; attempt < 200; ++attempt) {
+            const int port = kLowest + static_cast<int>(next.fetch_add(1) % span);
+            if (canListenOn(port)) return port;
+        }
+    }
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
     return socket.address().port();
 }

@@ -31,7 +31,7 @@ HttpResult httpRequest(int port, const std::string& method, const std::string& t
                        std::chrono::milliseconds timeout = std::chrono::seconds(10),
                        const std::map<std::string, std::string>& headers = {});
 
-// A port that was free a moment ago.
+// A port that was free a moment ago, outside the range the kernel takes source ports from.
 int freePort();
 
 // Any program, output captured to a file, killed (SIGKILL) if still running when destroyed.
