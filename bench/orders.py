@@ -58,7 +58,8 @@ def find_sql(order_id):
 
 def list_sql(user, limit=20):
     return ("WITH page AS (SELECT id, user_id, status, total_cents, created_at_us FROM orders "
-            f"WHERE user_id = '{user}' ORDER BY user_id DESC, created_at_us DESC, id DESC LIMIT {limit + 1}) "
+            f"WHERE user_id >= '{user}' AND user_id <= '{user}' ORDER BY user_id DESC, created_at_us DESC, id DESC "
+            f"LIMIT {limit + 1}) "
             "SELECT page.id, page.user_id, page.status, page.total_cents, page.created_at_us, i.product_id, "
             "i.quantity, i.unit_price_cents FROM page LEFT JOIN order_items i ON i.order_id = page.id "
             "ORDER BY page.created_at_us DESC, page.id DESC, i.line;\n")

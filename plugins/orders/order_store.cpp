@@ -159,27 +159,33 @@ std::vector<StoredOrder> ordersOf(const SqlRows& rows) {
 }
 
 
-// The statement list() runs: filtered by user ($1) when `byUser`, after a cursor (the next three
-// placeholders: created_at_us twice, then id) when `afterCursor`.
+// The statement list() runs, with placeholders in the order list() binds its parameters: the
+// user id twice when `byUser`, then the cursor's created_at_us and id when `afterCursor` (after
+// the user id a third time when both).
+//
+// Every condition is one the index that serves the list can start or stop its scan at, whatever
+// plan PostgreSQL's plan cache keeps. A generic plan (the one a prepared statement settles on)
+// cannot see which user $1 is: with `user_id = $1` it estimates 1/(distinct users) of the table,
+// so where a few users own most orders it walked orders_by_time backwards from the newest order,
+// filtering out every other user's orders until it found a page of this one's (6 ms for a
+// 5-order page of a user whose orders were older than 19,000 others; see
+// docs/benchmarks-method.md). `user_id >= $1 AND user_id <= $2` (the same rows: equal bounds)
+// is not an equality, so the order by user_id stays part of the order asked for, which only
+// orders_by_user gives. The cursor is a row comparison, which a B-tree index seeks to at once;
+// `a < x OR (a = x AND b < y)` is only a filter, read from the first row of the page's end of
+// the index up to the cursor. Each placeholder appears once: Poco (SQLite) counts them to match
+// bindings, and SQLite compares row values the same way.
 std::string listStatement(bool byUser, bool afterCursor, int limit) {
     // One statement: the page's orders (one more than shown, to know whether a next page exists)
-    // joined with all their items. Placeholders are numbered in the order list() binds them.
+    // joined with all their items.
     std::string sql = "WITH page AS (SELECT id, user_id, status, total_cents, created_at_us FROM orders";
-    std::vector<std::string> conditions;
-    int next = 1;
-    if (byUser) conditions.push_back("user_id = $" + std::to_string(next++));
-    if (afterCursor) {
-        // Each placeholder appears once: Poco (SQLite) counts them to match bindings.
-        conditions.push_back("(created_at_us < $" + std::to_string(next) + " OR (created_at_us = $" +
-                             std::to_string(next + 1) + " AND id < $" + std::to_string(next + 2) + "))");
+    if (byUser && afterCursor) {
+        sql += " WHERE user_id >= $1 AND (user_id, created_at_us, id) < ($2, $3, $4)";
+    } else if (byUser) {
+        sql += " WHERE user_id >= $1 AND user_id <= $2";
+    } else if (afterCursor) {
+        sql += " WHERE (created_at_us, id) < ($1, $2)";
     }
-    for (std::size_t i = 0; i < conditions.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + conditions[i];
-    // Ordering by user_id too (one value under the filter, so the same order) makes the plan that
-    // reads orders_by_user cheaper in PostgreSQL's eyes. Measured on the benchmark's data (one
-    // user owning nearly every order): without it the plan cache found no acceptable generic plan
-    // and planned every list afresh (0.2 ms of server CPU, more than running it); with it the
-    // cached generic plan reads orders_by_user. (When the statistics know only one user, the
-    // generic plan still walks orders_by_time past that user's orders: see docs/benchmarks-method.md.)
     sql += std::string(" ORDER BY ") + (byUser ? "user_id DESC, " : "") + "created_at_us DESC, id DESC LIMIT " +
            std::to_string(limit + 1) +
            ") SELECT page.id, page.user_id, page.status, page.total_cents, page.created_at_us, i.product_id, "
@@ -203,8 +209,8 @@ std::optional<StoredOrder> OrderStore::find(const std::string& id) {
 
 OrderPage OrderStore::list(const std::string& userId, int limit, const std::optional<PageCursor>& after) {
     std::vector<SqlParam> params;
-    if (!userId.empty()) params.emplace_back(userId);
-    if (after) params.insert(params.end(), {after->createdAtMicros, after->createdAtMicros, after->id});
+    if (!userId.empty()) params.insert(params.end(), {userId, userId});
+    if (after) params.insert(params.end(), {after->createdAtMicros, after->id});
     const std::string sql = listStatement(!userId.empty(), after.has_value(), limit);
     auto connection = database_.acquire(database_.acquireTimeout());
     auto orders = ordersOf(query(connection, sql, params));

@@ -77,6 +77,55 @@ TEST_P(OrdersTest, PaginatesWithoutDuplicatesOrGapsWhileOrdersAreInserted) {
     EXPECT_EQ(get("/api/v1/orders?cursor=garbage").status, 400);
 }
 
+// A user whose orders are older than many of another user's: the prepared list statement's
+// generic plan (kept after PostgreSQL's first five custom plans on a connection) must still seek
+// to this user's orders in orders_by_user. With `user_id = $1` it walked orders_by_time from the
+// newest order, reading all 5,000 of the other user's orders for every page of this one's.
+TEST_P(OrdersTest, AFewOrdersUnderAnotherUsersManyAreListedWithoutReadingTheOthers) {
+    if (!postgres()) GTEST_SKIP() << "plans and index reads are PostgreSQL's";
+    start({"--define", "database.max_conns=1", "--define", "database.max_idle=1"});
+    // User ids of 40 characters make orders_by_user larger than orders_by_time, as concurrent
+    // writers make it in production (half-full pages), which is what tipped the old plan.
+    const std::string light = "light" + std::string(35, 'x');
+    const std::string heavy = "heavy" + std::string(35, 'x');
+    execute(databaseUrl_, "INSERT INTO orders (id, user_id, status, total_cents, created_at_us) SELECT "
+                          "'00000000-0000-0000-0000-' || lpad(g::text, 12, '0'), '" + light +
+                              "', 'created', 100, g FROM generate_series(1, 10) g");
+    execute(databaseUrl_, "INSERT INTO orders (id, user_id, status, total_cents, created_at_us) SELECT "
+                          "'ffffffff-0000-0000-0000-' || lpad(g::text, 12, '0'), '" + heavy +
+                              "', 'created', 100, 1000 + g FROM generate_series(1, 5000) g");
+    execute(databaseUrl_, "ANALYZE orders");
+    const auto indexReads = [&](const std::string& index) {
+        return std::stoll(psql(databaseUrl_, "SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = '" +
+                                                  index + "'"));
+    };
+    const auto byTimeBefore = indexReads("orders_by_time");
+    const auto byUserBefore = indexReads("orders_by_user");
+    // One pooled connection: past five executions the statement runs its generic plan.
+    constexpr int kPages = 12;
+    for (int i = 0; i < kPages; ++i) {
+        const auto reply = get("/api/v1/orders?user_id=" + light + "&limit=5");
+        ASSERT_EQ(reply.status, 200) << reply.body;
+        auto body = json(reply.body);
+        ASSERT_EQ(body->getArray("orders")->size(), 5u);
+        EXPECT_EQ(body->getArray("orders")->getObject(0)->getValue<std::string>("id"), "00000000-0000-0000-0000-000000000010");
+        // The next page starts from the cursor, in the same index.
+        const auto next =
+            get("/api/v1/orders?user_id=" + light + "&limit=5&cursor=" + body->getValue<std::string>("next_cursor"));
+        ASSERT_EQ(next.status, 200) << next.body;
+        EXPECT_EQ(json(next.body)->getArray("orders")->getObject(0)->getValue<std::string>("id"), "00000000-0000-0000-0000-000000000005");
+    }
+    // A backend reports its counters once idle for a moment: wait until the pages' reads show.
+    const auto readsOfBoth = [&] {
+        return indexReads("orders_by_user") - byUserBefore + indexReads("orders_by_time") - byTimeBefore;
+    };
+    ASSERT_TRUE(eventually([&] { return readsOfBoth() >= kPages * 2 * 5; })) << readsOfBoth() << " index entries read";
+    EXPECT_LT(indexReads("orders_by_time") - byTimeBefore, 100)
+        << "the list walked orders_by_time past the other user's orders";
+    EXPECT_LT(indexReads("orders_by_user") - byUserBefore, kPages * 2 * 6 + 100)
+        << "more entries read than the pages hold";
+}
+
 TEST_P(OrdersTest, HonoursIdempotencyKeysAlsoUnderConcurrency) {
     start();
     const auto first = post(order("idem", 2, "5.00"), {{"Idempotency-Key", "key-1"}});
