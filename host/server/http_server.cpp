@@ -117,9 +117,9 @@ void FrontDoorObserver::connectionClosed(const std::string& listener) const {
     if (found != state_->open.end()) found->second->Decrement();
 }
 
-void FrontDoorObserver::queueWaited(const std::string& listener, Clock::duration waited) const {
+prometheus::Histogram* FrontDoorObserver::queueWait(const std::string& listener) const {
     const auto found = state_->queueWait.find(listener);
-    if (found != state_->queueWait.end()) found->second->Observe(std::chrono::duration<double>(waited).count());
+    return found == state_->queueWait.end() ? nullptr : found->second;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,6 +286,7 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
     Dispatcher& dispatcher;
     IoThreads& io;
     const FrontDoorObserver& observer;
+    prometheus::Histogram* const queueWait;  // observer's series for this listener, or nullptr
     std::shared_ptr<spdlog::logger> logger;
     std::unique_ptr<WorkerPool> workers;
     tcp::acceptor acceptor;
@@ -302,7 +303,8 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
     std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
 
     Shared(ListenerOptions o, Dispatcher& d, IoThreads& i, const FrontDoorObserver& obs, std::shared_ptr<spdlog::logger> l)
-        : options(std::move(o)), dispatcher(d), io(i), observer(obs), logger(std::move(l)),
+        : options(std::move(o)), dispatcher(d), io(i), observer(obs), queueWait(obs.queueWait(options.name)),
+          logger(std::move(l)),
           acceptor(asio::make_strand(i.context())), acceptRetry(acceptor.get_executor()),
           sweeper(asio::make_strand(i.context())) {}
 
@@ -635,7 +637,9 @@ private:
             return respondOnStrand(std::move(bytes), closeAfter);
         }
         auto job = [self = shared_from_this(), pending, queuedAt = Clock::now()] {
-            self->shared_->observer.queueWaited(self->shared_->options.name, Clock::now() - queuedAt);
+            if (auto* histogram = self->shared_->queueWait) {
+                histogram->Observe(std::chrono::duration<double>(Clock::now() - queuedAt).count());
+            }
             bool closeAfter = false;
             auto bytes = self->answer(*pending, closeAfter);
             WorkerPool::currentJobAnswered();  // free for the client's next request from here

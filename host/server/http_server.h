@@ -24,6 +24,9 @@
 namespace keel {
 class Metrics;
 }
+namespace prometheus {
+class Histogram;
+}
 
 namespace keel::host {
 
@@ -80,9 +83,10 @@ public:
                   const std::string& remote, std::chrono::steady_clock::duration elapsed) const;
     void connectionOpened(const std::string& listener) const;
     void connectionClosed(const std::string& listener) const;
-    // keel_http_queue_wait_seconds: how long a complete request waited for a worker of
-    // `listener` (requests that run on the I/O thread never wait and are not observed).
-    void queueWaited(const std::string& listener, std::chrono::steady_clock::duration waited) const;
+    // keel_http_queue_wait_seconds of `listener` (nullptr for a listener it was not made for):
+    // how long a complete request waited for a worker. Resolved once by each listener; requests
+    // that run on the I/O thread never wait and are not observed.
+    prometheus::Histogram* queueWait(const std::string& listener) const;
 
 private:
     struct State;
