@@ -444,17 +444,11 @@ TEST(FrontDoorLimits, AFullWorkerQueueAnswers503WithRetryAfter) {
     EXPECT_EQ(statusOf(running.readUntil("slow", 1, seconds(10))), 200);
 }
 
-// The value of the sample `series` (name and labels, as printed) in a /metrics text; -1 if absent.
-double sampleOf(const std::string& metrics, const std::string& series) {
-    const auto at = metrics.find("\n" + series + " ");
-    return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
-}
-
 TEST(FrontDoorLimits, TheTimeARequestWaitsForAWorkerIsMeasured) {
     KeelProcess keel(withPlugins("health, metrics", {"--define", "server.max_threads=1"}));
     ASSERT_TRUE(keel.waitUntilLive()) << keel.output();
     const auto sample = [&](const std::string& series) {
-        return sampleOf(httpRequest(keel.adminPort(), "GET", "/metrics").body, "keel_http_queue_wait_seconds_" + series);
+        return metricSample(httpRequest(keel.adminPort(), "GET", "/metrics").body, "keel_http_queue_wait_seconds_" + series);
     };
     const std::string count = R"(count{listener="public"})";
     const std::string sum = R"(sum{listener="public"})";

@@ -49,12 +49,11 @@ HttpResult httpRequest(int port, const std::string& method, const std::string& t
 
 namespace {
 
-// The kernel's range for the source ports of outgoing connections.
-std::pair<int, int> ephemeralPorts() {
+// The lowest port the kernel takes source ports of outgoing connections from.
+int lowestEphemeralPort() {
     std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-    int low = 0, high = 0;
-    if (range >> low >> high && low > 0 && high >= low) return {low, high};
-    return {32768, 60999};
+    int low = 0;
+    return range >> low && low > 0 ? low : 32768;
 }
 
 bool canListenOn(int port) {
@@ -75,7 +74,7 @@ int freePort() {
     // already in use". Each process walks from its own starting point, so two test processes
     // rarely probe the same ports.
     constexpr int kLowest = 10000;
-    const int highest = ephemeralPorts().first - 1;
+    const int highest = lowestEphemeralPort() - 1;
     if (highest - kLowest >= 1000) {
         static std::atomic<unsigned> next{static_cast<unsigned>(::getpid()) * 7919u};
         const auto span = static_cast<unsigned>(highest - kLowest + 1);
@@ -86,6 +85,12 @@ int freePort() {
     }
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
     return socket.address().port();
+}
+
+double metricSample(const std::string& metrics, const std::string& series) {
+    // Anchored at a line start, so that `x_total{...}` does not match inside `other_x_total{...}`.
+    const auto at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
 }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,

@@ -34,6 +34,11 @@ HttpResult httpRequest(int port, const std::string& method, const std::string& t
 // A port that was free a moment ago, outside the range the kernel takes source ports from.
 int freePort();
 
+// The value of the sample `series` (name and labels as /metrics prints them, e.g.
+// `keel_http_rejected_total{listener="public",reason="bad_framing"}`) in a /metrics text; -1
+// when it is absent.
+double metricSample(const std::string& metrics, const std::string& series);
+
 // Any program, output captured to a file, killed (SIGKILL) if still running when destroyed.
 class ChildProcess {
 public:

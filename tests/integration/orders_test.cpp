@@ -292,9 +292,7 @@ TEST_P(OrdersTest, AFailingInventoryOpensTheBreakerFailsFastAndRecovers) {
     // Every outcome has its series from the start; each reservation counted under its own.
     const auto metrics = httpRequest(keel_->adminPort(), "GET", "/metrics").body;
     const auto count = [&metrics](const std::string& outcome) {
-        const std::string series = "orders_inventory_outcomes_total{outcome=\"" + outcome + "\"} ";
-        const auto at = metrics.find(series);
-        return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
+        return metricSample(metrics, "orders_inventory_outcomes_total{outcome=\"" + outcome + "\"}");
     };
     EXPECT_EQ(count("circuit_open"), static_cast<double>(refusedWhileOpen)) << metrics;
     EXPECT_GE(count("reserved"), 2.0);
